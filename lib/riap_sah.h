@@ -1,0 +1,49 @@
+/* riap_sah.h: Sah schemas (the perl-Sah specification) compiled once and
+ * used to validate values, fill defaults and offer completions.
+ * Schemas and values are jansson values; binary (buf) values are JSON strings
+ * whose code points 0-255 are the bytes. */
+#ifndef RIAP_SAH_H
+#define RIAP_SAH_H
+#include <stddef.h>
+#include <jansson.h>
+
+typedef struct sah_schema sah_schema;
+
+#define SAH_ERRMAX 512
+
+/* sah_compile: normalizes and compiles schema (any accepted form);
+ * returns the compiled schema, or NULL with a reason in err (SAH_ERRMAX bytes,
+ * e.g. "unknown type 'foo'", "clause 'check' needs Perl, not supported"). */
+sah_schema *sah_compile(json_t *schema, char *err);
+
+/* sah_normalize: returns a new reference to the normalized form
+ * [type, {clauses}] (as the spec's normalize_schema), or NULL with err. */
+json_t *sah_normalize(json_t *schema, char *err);
+
+/* sah_validate: checks *value (which may be NULL: absent/undef) against s.
+ * Fills defaults: on return *value may be replaced by a new reference (the
+ * caller owns whatever *value points to afterwards, as before).
+ * Returns 1 if valid; 0 if not, with a caller-facing message in err
+ * ("Must be at most 10", "Not of type integer (element 2)"). */
+int sah_validate(const sah_schema *s, json_t **value, char *err);
+
+/* sah_type: the base type name ("int", "str", ...); never NULL. */
+const char *sah_type(const sah_schema *s);
+
+/* sah_is_req: 1 when the schema says req => 1. */
+int sah_is_req(const sah_schema *s);
+
+/* sah_default: borrowed reference to the schema's default clause, or NULL. */
+json_t *sah_default(const sah_schema *s);
+
+/* sah_completions: a new array of candidate values for completion (from the
+ * `in` clause, bool -> true/false, small int ranges), or NULL when none. */
+json_t *sah_completions(const sah_schema *s);
+
+/* sah_elem: the compiled schema of array elements (`of`/`each_elem`), borrowed,
+ * or NULL; used by complete_arg_elem. */
+const sah_schema *sah_elem(const sah_schema *s);
+
+void sah_free(sah_schema *s);
+
+#endif
