@@ -28,4 +28,33 @@ struct riap_accessrec {
  * returns the length written. */
 size_t riap_accessrec_fmt(char *dest, const struct riap_accessrec *r);
 
+/* The reader's view of a record: values unescaped, each NUL-terminated, all
+ * pointing into buf (so a parsed record must not be copied by assignment).
+ * args/res hold the bytes kept (args_n <= args_len); cut when shorter. */
+struct riap_accessrec_parsed {
+  long long time_sec;  long time_usec;
+  long pid;
+  int status;
+  double treq, tres;
+  const char *peer;    size_t peer_n;
+  const char *v;       size_t v_n;
+  const char *action;  size_t action_n;
+  const char *uri;     size_t uri_n;
+  const char *args;    size_t args_n;  unsigned long long args_len;
+  const char *res;     size_t res_n;   unsigned long long res_len;
+  char buf[RIAP_ACCESSREC_MAX];
+};
+
+/* riap_accessrec_scan: parses the record at the start of line (len bytes,
+ * which may hold more lines after it) into out, unescaping \xhh; fields
+ * after res are ignored. Returns the bytes consumed (through the '\n', or
+ * len when the line has none), 0 when the line is not a well-formed record. */
+size_t riap_accessrec_scan(const char *line, size_t len, struct riap_accessrec_parsed *out);
+
+/* riap_accessrec_escape: writes s (n bytes) to dest as the record escapes
+ * it, at most max bytes of output and never half an escape; *used gets how
+ * many bytes of s that covers. Returns the length written (dest may be NULL
+ * to count). */
+size_t riap_accessrec_escape(char *dest, const char *s, size_t n, size_t max, size_t *used);
+
 #endif
