@@ -1,0 +1,48 @@
+/* riap_exec.h: run one program with posix_spawn (no shell): bytes in on its
+ * stdin, its stdout collected up to a cap, the tail of its stderr kept, a
+ * deadline after which its whole process group is killed. */
+#ifndef RIAP_EXEC_H
+#define RIAP_EXEC_H
+#include <stddef.h>
+#include <stralloc.h>
+
+enum riap_exec_outcome {
+  RIAP_EXEC_EXITED = 0,   /* code = exit status */
+  RIAP_EXEC_SIGNALED,     /* code = signal number */
+  RIAP_EXEC_TIMEOUT,      /* deadline passed; group killed */
+  RIAP_EXEC_TOOBIG,       /* stdout over max_output; group killed */
+  RIAP_EXEC_SPAWNFAIL     /* code = errno of posix_spawn or pipe */
+};
+
+struct riap_exec {
+  const char *path;            /* program to run (argv[0] too) */
+  char *const *envp;           /* its whole environment */
+  const char *dir;             /* working directory, or NULL */
+  const char *input;           /* written to its stdin, then EOF */
+  size_t input_len;
+  unsigned long timeout_ms;
+  size_t max_output;
+};
+
+#define RIAP_EXEC_ERRTAIL 2048
+
+struct riap_exec_result {
+  enum riap_exec_outcome outcome;
+  int code;
+  stralloc out;                /* stdout; caller frees out.s */
+  char errtail[RIAP_EXEC_ERRTAIL];  /* last bytes of stderr */
+  size_t errtail_len;
+  size_t err_total;            /* all stderr bytes seen */
+};
+
+/* riap_exec_run: runs x, filling r (r->out is reset, not freed: reuse it);
+ * returns 1 when the program ran (whatever its outcome), 0 on spawn failure
+ * (r->outcome RIAP_EXEC_SPAWNFAIL, r->code errno). */
+int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r);
+
+/* riap_exec_lastline: copies the last non-empty stderr line of r into dest
+ * (size bytes, NUL-terminated, control bytes replaced by '?');
+ * returns its length, 0 when stderr was empty. */
+size_t riap_exec_lastline(char *dest, size_t size, const struct riap_exec_result *r);
+
+#endif

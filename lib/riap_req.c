@@ -1,0 +1,228 @@
+#include <stdio.h>
+#include <string.h>
+#include "riap_req.h"
+#include "riap_tree.h"
+
+enum { T_BOOL, T_STR, T_NUM, T_OBJ, T_INT };
+
+#define K_ARGS      (1u << 0)
+#define K_DETAIL    (1u << 1)
+#define K_TYPE      (1u << 2)
+#define K_RECURSIVE (1u << 3)
+#define K_Q         (1u << 4)
+#define K_ARG       (1u << 5)
+#define K_WORD      (1u << 6)
+#define K_INDEX     (1u << 7)
+#define K_DRY_RUN   (1u << 8)
+#define K_CONFIRM   (1u << 9)
+#define K_CI        (1u << 10)
+#define K_ALWAYS    (1u << 31)   /* v, action, uri, tx_id */
+
+static const struct keyinfo { const char *name; int type; unsigned bit; } keys[] = {
+  { "v", T_NUM, K_ALWAYS }, { "action", T_STR, K_ALWAYS }, { "uri", T_STR, K_ALWAYS },
+  { "tx_id", T_STR, K_ALWAYS },
+  { "args", T_OBJ, K_ARGS }, { "detail", T_BOOL, K_DETAIL }, { "type", T_STR, K_TYPE },
+  { "recursive", T_BOOL, K_RECURSIVE }, { "q", T_STR, K_Q }, { "arg", T_STR, K_ARG },
+  { "word", T_STR, K_WORD }, { "index", T_INT, K_INDEX }, { "dry_run", T_BOOL, K_DRY_RUN },
+  { "confirm", T_BOOL, K_CONFIRM }, { "ci", T_BOOL, K_CI },
+};
+
+#define PKG (1u << 1)
+#define FUNC (1u << 2)
+#define VAR (1u << 3)
+
+const struct riap_actioninfo riap_actions[RIAP_A_COUNT] = {
+  { "info", "Get general information about code entity", 0, PKG | FUNC | VAR },
+  { "actions", "List available actions for code entity", K_DETAIL, PKG | FUNC | VAR },
+  { "meta", "Get metadata", 0, PKG | FUNC | VAR },
+  { "list", "List code entities inside this package code entity",
+    K_TYPE | K_RECURSIVE | K_Q | K_DETAIL, PKG },
+  { "child_metas", "Get metadata of all child entities", 0, PKG },
+  { "call", "Call function", K_ARGS | K_DRY_RUN | K_CONFIRM, FUNC },
+  { "complete_arg_val", "Complete function's argument value",
+    K_ARGS | K_ARG | K_WORD | K_CI, FUNC },
+  { "complete_arg_elem", "Complete function's argument element value",
+    K_ARGS | K_ARG | K_WORD | K_INDEX | K_CI, FUNC },
+  { "get", "Get value of variable", 0, VAR },
+};
+
+/* printable: copies at most 64 bytes of s for a message, '?' for the rest of ASCII */
+static void printable(char *dest, const char *s)
+{
+  size_t i;
+  for (i = 0; s[i] && i < 64; i++) {
+    unsigned char c = (unsigned char)s[i];
+    dest[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+  }
+  dest[i] = 0;
+}
+
+static int truth(json_t *v, int *out)
+{
+  if (json_is_boolean(v)) { *out = json_is_true(v); return 1; }
+  if (json_is_integer(v)) { *out = json_integer_value(v) != 0; return 1; }
+  if (json_is_null(v)) { *out = 0; return 1; }
+  return 0;
+}
+
+static const char *type_word(int t)
+{
+  switch (t) {
+    case T_BOOL: return "a boolean";
+    case T_STR: return "a string";
+    case T_NUM: return "a number";
+    case T_OBJ: return "an object";
+    default: return "a non-negative integer";
+  }
+}
+
+static int check_type(struct riap_req *r, const struct keyinfo *k, json_t *v)
+{
+  int b = 0;
+  switch (k->type) {
+    case T_STR: return json_is_string(v);
+    case T_NUM: return json_is_number(v);
+    case T_OBJ: return json_is_object(v);
+    case T_INT: return json_is_integer(v) && json_integer_value(v) >= 0;
+    default:
+      if (!truth(v, &b)) return 0;
+      if (k->bit == K_DETAIL) r->detail = b;
+      else if (k->bit == K_RECURSIVE) r->recursive = b;
+      else if (k->bit == K_DRY_RUN) r->dry_run = b;
+      else if (k->bit == K_CONFIRM) r->confirm = b;
+      else if (k->bit == K_CI) r->ci = b;
+      return 1;
+  }
+}
+
+static const struct keyinfo *find_key(const char *name)
+{
+  size_t i;
+  for (i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (!strcmp(keys[i].name, name)) return &keys[i];
+  return 0;
+}
+
+static const char *str(json_t *o, const char *k, size_t *len)
+{
+  json_t *v = json_object_get(o, k);
+  if (!json_is_string(v)) return 0;
+  if (len) *len = json_string_length(v);
+  return json_string_value(v);
+}
+
+/* the keys one by one: names, known, types; returns the set of keys present */
+static int check_keys(struct riap_req *r, unsigned *present, char *msg)
+{
+  const char *name;
+  json_t *v;
+  char shown[72];
+  json_object_foreach(r->json, name, v) {
+    const struct keyinfo *k;
+    if (!riap_is_ident(name, strlen(name))) {
+      printable(shown, name);
+      snprintf(msg, RIAP_REQ_MSGMAX, "Invalid request key '%s', must match ^[A-Za-z_][A-Za-z0-9_]*$", shown);
+      return 400;
+    }
+    if (!(k = find_key(name))) {
+      printable(shown, name);
+      snprintf(msg, RIAP_REQ_MSGMAX, "Unknown request key '%s'", shown);
+      return 400;
+    }
+    if (!check_type(r, k, v)) {
+      snprintf(msg, RIAP_REQ_MSGMAX, "Invalid value for request key '%s', must be %s", name, type_word(k->type));
+      return 400;
+    }
+    *present |= k->bit;
+  }
+  return 0;
+}
+
+static int check_version(struct riap_req *r, char *msg)
+{
+  json_t *v = json_object_get(r->json, "v");
+  double d;
+  if (!v) return 0;
+  d = json_number_value(v);
+  if (json_is_real(v) && d == 1.2) { r->v12 = 1; return 0; }
+  if (json_is_real(v) && d == 1.1) return 0;
+  snprintf(msg, RIAP_REQ_MSGMAX, "Unsupported Riap version, this server speaks 1.1 and 1.2");
+  return 501;
+}
+
+static enum riap_action find_action(const char *name)
+{
+  int i;
+  for (i = 0; i < RIAP_A_COUNT; i++)
+    if (!strcmp(riap_actions[i].name, name)) return (enum riap_action)i;
+  return RIAP_A_NONE;
+}
+
+static int check_action_keys(struct riap_req *r, unsigned present, char *msg)
+{
+  unsigned extra = present & ~(riap_actions[r->action].keys | K_ALWAYS);
+  size_t i;
+  if (!extra) return 0;
+  for (i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (extra & keys[i].bit) break;
+  snprintf(msg, RIAP_REQ_MSGMAX, "Request key '%s' is not valid for action '%s'",
+           keys[i].name, riap_actions[r->action].name);
+  return 400;
+}
+
+static void take_fields(struct riap_req *r)
+{
+  json_t *idx = json_object_get(r->json, "index");
+  json_t *v = json_object_get(r->json, "v");
+  r->v12 = json_is_real(v) && json_real_value(v) == 1.2;  /* answer errors in the version asked */
+  r->action_name = str(r->json, "action", &r->action_len);
+  r->uri = str(r->json, "uri", &r->uri_len);
+  r->args = json_object_get(r->json, "args");
+  r->type = str(r->json, "type", 0);
+  r->q = str(r->json, "q", 0);
+  r->arg = str(r->json, "arg", 0);
+  r->word = str(r->json, "word", 0);
+  if (json_is_integer(idx)) { r->index = json_integer_value(idx); r->has_index = 1; }
+}
+
+int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
+{
+  json_error_t jerr;
+  unsigned present = 0;
+  int status;
+  char shown[72];
+
+  memset(r, 0, sizeof *r);
+  r->action = RIAP_A_NONE;
+  r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+  if (!r->json) {
+    snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: %s at byte %d", jerr.text, jerr.position + 1);
+    return 400;
+  }
+  if (!json_is_object(r->json)) {
+    snprintf(msg, RIAP_REQ_MSGMAX, "Invalid request (not hash)");
+    return 400;
+  }
+  take_fields(r);
+  if ((status = check_keys(r, &present, msg))) return status;
+  if ((status = check_version(r, msg))) return status;
+  if (!r->action_name) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify action"); return 400; }
+  if (!r->uri) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify uri"); return 400; }
+  if (json_object_get(r->json, "tx_id")) {
+    snprintf(msg, RIAP_REQ_MSGMAX, "Transaction not supported by server");
+    return 501;
+  }
+  r->action = find_action(r->action_name);
+  if (r->action == RIAP_A_NONE) {
+    printable(shown, r->action_name);
+    snprintf(msg, RIAP_REQ_MSGMAX, "Unknown action '%s'", shown);
+    return 501;
+  }
+  return check_action_keys(r, present, msg);
+}
+
+void riap_req_free(struct riap_req *r)
+{
+  json_decref(r->json);
+  r->json = 0;
+}
