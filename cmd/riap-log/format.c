@@ -1,0 +1,228 @@
+/* format.c: the access log formats (see doc/riap-log.8, FORMATS).
+ *
+ * perl: the line of Perl's Perinci::Access::Simple::Server::Socket:
+ *   PEER - [DD/Mon/YYYY:HH:MM:SS +0000] "ACTION URI" [args LEN ARGS] REQT [res LEN RES] REST
+ *   times as %.3fms, LEN followed by p when the value was cut, bytes outside
+ *   0x20..0x7e as \xhh (the Perl server escapes action and uri so).
+ * json: one object, every field of the record.
+ * tsv: the fields in record order, tab separated, escaped like perl plus
+ *   the backslash, so a value never holds a tab and unescaping is exact. */
+#include "format.h"
+#include "riap_time.h"
+
+static const char hex[] = "0123456789abcdef";
+
+static size_t put(char *d, const char *s)
+{
+  size_t n = 0;
+  while (s[n]) { d[n] = s[n]; ++n; }
+  return n;
+}
+
+static size_t putull(char *d, unsigned long long u)
+{
+  char t[24];
+  size_t n = 0, i;
+  do { t[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  for (i = 0; i < n; ++i) d[i] = t[n - 1 - i];
+  return n;
+}
+
+static size_t putdigits(char *d, unsigned long v, int width)
+{
+  int i;
+  for (i = width - 1; i >= 0; --i) { d[i] = (char)('0' + v % 10); v /= 10; }
+  return (size_t)width;
+}
+
+/* Seconds as S.UUUUUU, the record's own precision. */
+static size_t putsecs(char *d, double t)
+{
+  unsigned long long us = t > 0 ? (unsigned long long)(t * 1e6 + 0.5) : 0;
+  size_t n = putull(d, us / 1000000);
+  d[n++] = '.';
+  return n + putdigits(d + n, (unsigned long)(us % 1000000), 6);
+}
+
+/* Seconds as milliseconds with 3 decimals and "ms", as Perl's "%.3fms". */
+static size_t putms(char *d, double t)
+{
+  unsigned long long us = t > 0 ? (unsigned long long)(t * 1e6 + 0.5) : 0;
+  size_t n = putull(d, us / 1000);
+  d[n++] = '.';
+  n += putdigits(d + n, (unsigned long)(us % 1000), 3);
+  d[n++] = 'm'; d[n++] = 's';
+  return n;
+}
+
+/* Bytes outside 0x20..0x7e (and the backslash too when bs) as \xhh. */
+static size_t esc(char *d, const char *s, size_t n, int bs)
+{
+  size_t o = 0, i;
+  for (i = 0; i < n; ++i) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c > 0x7e || (bs && c == '\\')) {
+      d[o++] = '\\'; d[o++] = 'x'; d[o++] = hex[c >> 4]; d[o++] = hex[c & 15];
+    } else d[o++] = (char)c;
+  }
+  return o;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8len(const unsigned char *s, size_t n)
+{
+  unsigned long cp;
+  size_t k, i;
+  if (s[0] < 0x80) return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf) { k = 2; cp = s[0] & 0x1f; }
+  else if (s[0] >= 0xe0 && s[0] <= 0xef) { k = 3; cp = s[0] & 0x0f; }
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4) { k = 4; cp = s[0] & 0x07; }
+  else return 0;
+  if (n < k) return 0;
+  for (i = 1; i < k; ++i) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return k;
+}
+
+/* A JSON string: valid UTF-8 kept, each byte of invalid UTF-8 as the code
+ * point of the same value (\u00hh), like a Latin-1 reading. */
+static size_t jstr(char *d, const char *s, size_t n)
+{
+  size_t o = 0, i = 0;
+  d[o++] = '"';
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    size_t k;
+    if (c == '"' || c == '\\') { d[o++] = '\\'; d[o++] = (char)c; ++i; continue; }
+    if (c == '\n') { d[o++] = '\\'; d[o++] = 'n'; ++i; continue; }
+    if (c == '\t') { d[o++] = '\\'; d[o++] = 't'; ++i; continue; }
+    if (c == '\r') { d[o++] = '\\'; d[o++] = 'r'; ++i; continue; }
+    if (c >= 0x20 && c != 0x7f && (k = utf8len((const unsigned char *)s + i, n - i)) > 0) {
+      while (k--) d[o++] = s[i++];
+      continue;
+    }
+    o += put(d + o, "\\u00");
+    d[o++] = hex[c >> 4]; d[o++] = hex[c & 15];
+    ++i;
+  }
+  d[o++] = '"';
+  return o;
+}
+
+static size_t perl(char *d, const struct riap_accessrec_parsed *r)
+{
+  size_t o = 0;
+  if (r->peer_n) o += esc(d + o, r->peer, r->peer_n, 0);
+  else d[o++] = '?';
+  o += put(d + o, " - [");
+  o += riap_time_fmtclf(d + o, r->time_sec);
+  o += put(d + o, "] \"");
+  if (r->action_n) o += esc(d + o, r->action, r->action_n, 0);
+  else d[o++] = '-';
+  d[o++] = ' ';
+  if (r->uri_n) o += esc(d + o, r->uri, r->uri_n, 0);
+  else d[o++] = '-';
+  o += put(d + o, "\" [args ");
+  o += putull(d + o, r->args_len);
+  if (r->args_n < r->args_len) d[o++] = 'p';
+  d[o++] = ' ';
+  o += esc(d + o, r->args, r->args_n, 0);
+  o += put(d + o, "] ");
+  o += putms(d + o, r->treq);
+  o += put(d + o, " [res ");
+  o += putull(d + o, r->res_len);
+  if (r->res_n < r->res_len) d[o++] = 'p';
+  d[o++] = ' ';
+  o += esc(d + o, r->res, r->res_n, 0);
+  o += put(d + o, "] ");
+  o += putms(d + o, r->tres);
+  d[o++] = '\n';
+  return o;
+}
+
+static size_t json(char *d, const struct riap_accessrec_parsed *r)
+{
+  size_t o = 0;
+  o += put(d + o, "{\"time\":");
+  o += putull(d + o, (unsigned long long)r->time_sec);
+  d[o++] = '.';
+  o += putdigits(d + o, (unsigned long)r->time_usec, 6);
+  o += put(d + o, ",\"date\":\"");
+  o += riap_time_fmtiso(d + o, r->time_sec, r->time_usec);
+  o += put(d + o, "\",\"pid\":");
+  o += putull(d + o, (unsigned long long)r->pid);
+  o += put(d + o, ",\"peer\":");
+  o += jstr(d + o, r->peer, r->peer_n);
+  o += put(d + o, ",\"v\":");
+  o += jstr(d + o, r->v, r->v_n);
+  o += put(d + o, ",\"action\":");
+  o += jstr(d + o, r->action, r->action_n);
+  o += put(d + o, ",\"uri\":");
+  o += jstr(d + o, r->uri, r->uri_n);
+  o += put(d + o, ",\"status\":");
+  o += putull(d + o, (unsigned long long)r->status);
+  o += put(d + o, ",\"treq\":");
+  o += putsecs(d + o, r->treq);
+  o += put(d + o, ",\"tres\":");
+  o += putsecs(d + o, r->tres);
+  o += put(d + o, ",\"args_len\":");
+  o += putull(d + o, r->args_len);
+  o += put(d + o, r->args_n < r->args_len ? ",\"args_cut\":true" : ",\"args_cut\":false");
+  o += put(d + o, ",\"args\":");
+  o += jstr(d + o, r->args, r->args_n);
+  o += put(d + o, ",\"res_len\":");
+  o += putull(d + o, r->res_len);
+  o += put(d + o, r->res_n < r->res_len ? ",\"res_cut\":true" : ",\"res_cut\":false");
+  o += put(d + o, ",\"res\":");
+  o += jstr(d + o, r->res, r->res_n);
+  o += put(d + o, "}\n");
+  return o;
+}
+
+static size_t tsv(char *d, const struct riap_accessrec_parsed *r)
+{
+  size_t o = 0;
+  o += riap_time_fmtiso(d + o, r->time_sec, r->time_usec);
+  d[o++] = '\t';
+  o += putull(d + o, (unsigned long long)r->pid);        d[o++] = '\t';
+  o += esc(d + o, r->peer, r->peer_n, 1);                d[o++] = '\t';
+  o += esc(d + o, r->v, r->v_n, 1);                      d[o++] = '\t';
+  o += esc(d + o, r->action, r->action_n, 1);            d[o++] = '\t';
+  o += esc(d + o, r->uri, r->uri_n, 1);                  d[o++] = '\t';
+  o += putull(d + o, (unsigned long long)r->status);     d[o++] = '\t';
+  o += putsecs(d + o, r->treq);                          d[o++] = '\t';
+  o += putsecs(d + o, r->tres);                          d[o++] = '\t';
+  o += putull(d + o, r->args_len);                       d[o++] = '\t';
+  d[o++] = r->args_n < r->args_len ? '1' : '0';          d[o++] = '\t';
+  o += esc(d + o, r->args, r->args_n, 1);                d[o++] = '\t';
+  o += putull(d + o, r->res_len);                        d[o++] = '\t';
+  d[o++] = r->res_n < r->res_len ? '1' : '0';            d[o++] = '\t';
+  o += esc(d + o, r->res, r->res_n, 1);
+  d[o++] = '\n';
+  return o;
+}
+
+size_t format_access(char *dest, enum format f, const struct riap_accessrec_parsed *r)
+{
+  switch (f) {
+  case FORMAT_JSON: return json(dest, r);
+  case FORMAT_TSV: return tsv(dest, r);
+  default: return perl(dest, r);
+  }
+}
+
+size_t format_stamp(char *dest, enum stamp s, long long sec, long nsec)
+{
+  size_t n;
+  switch (s) {
+  case STAMP_ISO: n = riap_time_fmtiso(dest, sec, nsec / 1000); break;
+  case STAMP_TAI64N: n = riap_time_fmttai64n(dest, sec, nsec); break;
+  default: return 0;
+  }
+  dest[n++] = ' ';
+  return n;
+}
