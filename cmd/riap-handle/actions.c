@@ -1,0 +1,160 @@
+/* actions.c: resolves the uri and runs the action on the entity. */
+#include <ctype.h>
+#include <string.h>
+#include "handle.h"
+
+static const char *type_name(enum riap_etype t)
+{
+  return t == RIAP_PACKAGE ? "package" : t == RIAP_FUNCTION ? "function" : "variable";
+}
+
+static json_t *real_v(int v12) { return json_real(v12 ? 1.2 : 1.1); }
+
+static void do_info(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
+{
+  reply_ok(r, json_pack("{s:o,s:s,s:s}", "v", real_v(q->v12), "type", type_name(e->type), "uri", e->uri));
+}
+
+static void do_actions(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
+{
+  json_t *list = json_array();
+  int i;
+  for (i = 0; i < RIAP_A_COUNT; i++) {
+    const struct riap_actioninfo *a = &riap_actions[i];
+    if (!(a->types & (1u << e->type))) continue;
+    if (q->detail) json_array_append_new(list, json_pack("{s:s,s:s}", "name", a->name, "summary", a->summary));
+    else json_array_append_new(list, json_string(a->name));
+  }
+  reply_ok(r, list);
+}
+
+int meta_check(const struct riap_entity *e, struct reply *r)
+{
+  if (e->meta_state == RIAP_META_OK) return 0;
+  if (e->meta_state == RIAP_META_BROKEN)
+    return reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, e->meta_err), 1;
+  return reply_set(r, 534, "No metadata for %s", e->uri), 1;
+}
+
+static void do_meta(const struct riap_entity *e, struct reply *r)
+{
+  if (meta_check(e, r)) return;
+  reply_ok(r, json_incref(e->meta));
+}
+
+static void do_get(const struct riap_entity *e, struct reply *r)
+{
+  json_t *v = riap_tree_varvalue(e);
+  if (!v) { reply_set(r, 500, "Variable %s holds invalid JSON", e->uri); return; }
+  reply_ok(r, v);
+}
+
+struct lister {
+  struct server *srv;
+  const struct riap_req *q;
+  json_t *out;
+  int type;                     /* 0: any */
+  int depth;
+};
+
+static int contains_ci(const char *hay, const char *needle)
+{
+  size_t n = strlen(needle), i;
+  if (!n) return 1;
+  for (; *hay; hay++) {
+    for (i = 0; i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]); i++) ;
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
+static const char *summary_of(const struct riap_entity *e)
+{
+  json_t *s = e->meta_state == RIAP_META_OK ? json_object_get(e->meta, "summary") : 0;
+  return json_is_string(s) ? json_string_value(s) : 0;
+}
+
+static int list_one(struct riap_entity *e, void *arg)
+{
+  struct lister *l = arg;
+  const char *summary = summary_of(e);
+  int match = 1;
+  if (l->type && (int)e->type != l->type) match = 0;
+  if (match && l->q->q && !contains_ci(e->uri, l->q->q) && !(summary && contains_ci(summary, l->q->q))) match = 0;
+  if (match) {
+    if (l->q->detail) {
+      json_t *o = json_pack("{s:s,s:s}", "uri", e->uri, "type", type_name(e->type));
+      if (summary) json_object_set_new(o, "summary", json_string(summary));
+      json_array_append_new(l->out, o);
+    } else json_array_append_new(l->out, json_string(e->uri));
+  }
+  if (e->type == RIAP_PACKAGE && l->q->recursive && l->depth < 32) {
+    l->depth++;
+    riap_tree_children(&l->srv->tree, e, list_one, l);
+    l->depth--;
+  }
+  return 1;
+}
+
+static void do_list(struct server *s, const struct riap_entity *e, const struct riap_req *q, struct reply *r)
+{
+  struct lister l = { s, q, json_array(), 0, 0 };
+  if (q->type) {
+    if (!strcmp(q->type, "package")) l.type = RIAP_PACKAGE;
+    else if (!strcmp(q->type, "function")) l.type = RIAP_FUNCTION;
+    else if (!strcmp(q->type, "variable")) l.type = RIAP_VARIABLE;
+    else {
+      json_decref(l.out);
+      reply_set(r, 400, "Invalid value for request key 'type', must be package, function or variable");
+      return;
+    }
+  }
+  if (!riap_tree_children(&s->tree, e, list_one, &l)) {
+    json_decref(l.out);
+    reply_set(r, 500, "Cannot read package %s", e->uri);
+    return;
+  }
+  reply_ok(r, l.out);
+}
+
+static int child_meta(struct riap_entity *e, void *arg)
+{
+  if (e->meta_state == RIAP_META_OK) json_object_set(arg, e->uri, e->meta);
+  return 1;
+}
+
+static void do_child_metas(struct server *s, const struct riap_entity *e, struct reply *r)
+{
+  json_t *out = json_object();
+  if (!riap_tree_children(&s->tree, e, child_meta, out)) {
+    json_decref(out);
+    reply_set(r, 500, "Cannot read package %s", e->uri);
+    return;
+  }
+  reply_ok(r, out);
+}
+
+void action_run(struct server *s, const struct riap_req *q, const struct riap_peer *peer, struct reply *r)
+{
+  int status;
+  const char *msg;
+  struct riap_entity *e = riap_tree_resolve(&s->tree, q->uri, q->uri_len, &status, &msg);
+  if (!e) { reply_set(r, status, "%s", msg); return; }
+  if (!(riap_actions[q->action].types & (1u << e->type))) {
+    reply_set(r, 501, "Action '%s' not implemented for '%s' entity", riap_actions[q->action].name,
+              type_name(e->type));
+    return;
+  }
+  switch (q->action) {
+    case RIAP_A_INFO: do_info(e, q, r); break;
+    case RIAP_A_ACTIONS: do_actions(e, q, r); break;
+    case RIAP_A_META: do_meta(e, r); break;
+    case RIAP_A_LIST: do_list(s, e, q, r); break;
+    case RIAP_A_CHILD_METAS: do_child_metas(s, e, r); break;
+    case RIAP_A_CALL: call_run(s, e, q, peer, r); break;
+    case RIAP_A_COMPLETE_ARG_VAL:
+    case RIAP_A_COMPLETE_ARG_ELEM: complete_run(s, e, q, r); break;
+    case RIAP_A_GET: do_get(e, r); break;
+    default: reply_set(r, 501, "Action not implemented"); break;
+  }
+}

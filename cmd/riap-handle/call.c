@@ -1,0 +1,258 @@
+/* call.c: the call action: arguments checked against the metadata, the
+ * function run by the exec protocol, its output turned into an envelope. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errmsg.h>
+#include "riap_bin.h"
+#include "riap_exec.h"
+#include "riap_json.h"
+#include "handle.h"
+#include "funcmeta.h"
+
+/* one argument as sent: NAME or NAME:base64 (1.2) into out[NAME] */
+static int take_arg(json_t *out, const char *key, json_t *val, int v12, struct reply *r)
+{
+  size_t n = strlen(key);
+  stralloc bytes = { 0, 0, 0 };
+  char name[128];
+  json_t *decoded;
+  if (n > 7 && !strcmp(key + n - 7, ":base64")) {
+    n -= 7;
+    if (!riap_is_ident(key, n) || n >= sizeof name)
+      return reply_set(r, 400, "Invalid argument name '%.64s'", key), 0;
+    if (!v12)
+      return reply_set(r, 400, "Invalid argument name '%.64s' (binary arguments need Riap 1.2)", key), 0;
+    memcpy(name, key, n);
+    name[n] = 0;
+    if (json_object_get(out, name))
+      return reply_set(r, 400, "Argument '%s' given twice", name), 0;
+    if (!json_is_string(val) || !riap_bin_unbase64(&bytes, json_string_value(val), json_string_length(val))) {
+      free(bytes.s);
+      return reply_set(r, 400, "Argument '%s' is not valid base64", name), 0;
+    }
+    decoded = riap_bin_tojson(bytes.s, bytes.len);
+    free(bytes.s);
+    json_object_set_new(out, name, decoded);
+    return 1;
+  }
+  if (!riap_is_ident(key, n)) return reply_set(r, 400, "Invalid argument name '%.64s'", key), 0;
+  if (json_object_get(out, key)) return reply_set(r, 400, "Argument '%.64s' given twice", key), 0;
+  json_object_set(out, key, val);
+  return 1;
+}
+
+/* the arguments the function will get, or NULL with the reply set */
+static json_t *check_args(const struct funcmeta *m, const struct riap_req *q, struct reply *r)
+{
+  json_t *out = json_object(), *val;
+  const char *key;
+  size_t i;
+  json_object_foreach(q->args, key, val) {
+    if (key[0] == '-') continue;          /* special arguments are the caller's, not the function's */
+    if (!take_arg(out, key, val, q->v12, r)) goto fail;
+  }
+  if (!m->has_args) return out;
+  json_object_foreach(out, key, val) {
+    if (!funcmeta_arg(m, key, strlen(key))) {
+      reply_set(r, 400, "Unknown argument '%.64s'", key);
+      goto fail;
+    }
+  }
+  for (i = 0; i < m->nargs; i++) {
+    const struct farg *a = &m->args[i];
+    json_t *def;
+    if (json_object_get(out, a->name)) continue;
+    if (a->req) { reply_set(r, 400, "Missing required argument: %s", a->name); goto fail; }
+    def = json_object_get(a->spec, "default");
+    if (def) json_object_set(out, a->name, def);
+  }
+  return out;
+fail:
+  json_decref(out);
+  return 0;
+}
+
+/* args_as array: values ordered by pos; a slurpy array spreads at its place */
+static json_t *as_array(const struct funcmeta *m, json_t *args)
+{
+  json_t *arr = json_array();
+  long maxpos = -1, p;
+  size_t i;
+  for (i = 0; i < m->nargs; i++)
+    if (m->args[i].pos > maxpos) maxpos = m->args[i].pos;
+  for (p = 0; p <= maxpos; p++) {
+    json_t *v = 0;
+    int slurpy = 0;
+    for (i = 0; i < m->nargs; i++)
+      if (m->args[i].pos == p) { v = json_object_get(args, m->args[i].name); slurpy = m->args[i].slurpy; }
+    if (slurpy && json_is_array(v)) json_array_extend(arr, v);
+    else if (!slurpy || v) json_array_append(arr, v ? v : json_null());
+  }
+  /* trailing absent optional args are left out, as a caller of a Perl sub would */
+  while (json_array_size(arr) && json_is_null(json_array_get(arr, json_array_size(arr) - 1)))
+    json_array_remove(arr, json_array_size(arr) - 1);
+  return arr;
+}
+
+struct envbuf {
+  char **envp;
+  int n;
+  char buf[2048];
+  size_t used;
+};
+
+static int env_add(struct envbuf *b, const char *name, const char *value)
+{
+  int w = snprintf(b->buf + b->used, sizeof b->buf - b->used, "%s=%s", name, value);
+  if (w < 0 || (size_t)w >= sizeof b->buf - b->used) return 0;
+  b->envp[b->n++] = b->buf + b->used;
+  b->used += (size_t)w + 1;
+  return 1;
+}
+
+/* the function's whole environment: a clean PATH, RIAP_*, the UCSPI peer */
+static int build_env(struct envbuf *b, const struct riap_entity *e, const struct riap_req *q,
+                     const struct riap_peer *peer, char *peerbuf)
+{
+  if (!env_add(b, "PATH", "/usr/local/bin:/usr/bin:/bin") || !env_add(b, "RIAP_ACTION", "call") ||
+      !env_add(b, "RIAP_URI", e->uri) || !env_add(b, "RIAP_V", q->v12 ? "1.2" : "1.1") ||
+      (q->dry_run && !env_add(b, "RIAP_DRY_RUN", "1")) || (q->confirm && !env_add(b, "RIAP_CONFIRM", "1")))
+    return 0;
+  b->n = riap_peer_env(b->envp, b->n, peerbuf, peer);
+  b->envp[b->n] = 0;
+  return 1;
+}
+
+/* an envelope as the function printed it: [status, message?, result?, meta?] */
+static int take_envelope(json_t *env, struct reply *r)
+{
+  json_t *st = json_array_get(env, 0), *msg = json_array_get(env, 1), *meta = json_array_get(env, 3);
+  size_t n = json_array_size(env);
+  if (!json_is_array(env) || n < 1 || n > 4 || !json_is_integer(st) ||
+      json_integer_value(st) < 100 || json_integer_value(st) > 599 ||
+      (msg && !json_is_string(msg) && !json_is_null(msg)) ||
+      (meta && !json_is_object(meta) && !json_is_null(meta)))
+    return 0;
+  r->status = (int)json_integer_value(st);
+  r->message = json_is_string(msg) ? json_incref(msg) : 0;
+  r->result = json_incref(json_array_get(env, 2));
+  r->meta = json_is_object(meta) ? json_deep_copy(meta) : 0;
+  return 1;
+}
+
+static void encode_binary(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
+{
+  stralloc bytes = { 0, 0, 0 };
+  if (!q->v12 || r->status / 100 != 2 || !json_is_string(r->result) || !json_string_length(r->result)) return;
+  if (!riap_bin_fromjson(&bytes, r->result)) {
+    json_decref(r->result);
+    r->result = 0;
+    reply_set(r, 500, "%s: binary result holds characters over 255", e->uri);
+  } else {
+    json_decref(r->result);
+    r->result = riap_bin_base64(bytes.s, bytes.len);
+    if (!r->meta) r->meta = json_object();
+    json_object_set_new(r->meta, "riap.result_encoding", json_string("base64"));
+  }
+  free(bytes.s);
+}
+
+static void failed(const struct riap_entity *e, const struct riap_exec_result *x, struct reply *r, const char *what)
+{
+  char last[512];
+  if (riap_exec_lastline(last, sizeof last, x)) reply_set(r, 500, "%s: %s: %s", e->uri, what, last);
+  else reply_set(r, 500, "%s: %s", e->uri, what);
+  carp("warning: ", json_string_value(r->message));
+}
+
+static void interpret(const struct riap_entity *e, const struct funcmeta *m, struct riap_exec_result *x,
+                      struct reply *r)
+{
+  json_error_t jerr;
+  json_t *v = 0;
+  char what[64];
+  int exited_ok = x->outcome == RIAP_EXEC_EXITED && x->code == 0;
+
+  if (x->outcome == RIAP_EXEC_SIGNALED) {
+    snprintf(what, sizeof what, "killed by signal %d", x->code);
+    failed(e, x, r, what);
+    return;
+  }
+  if (m->naked && m->result_buf && exited_ok) { reply_ok(r, riap_bin_tojson(x->out.s, x->out.len)); return; }
+  if (x->out.len) v = json_loadb(x->out.s, x->out.len, JSON_DECODE_ANY, &jerr);
+  if (v && m->naked && exited_ok) { reply_ok(r, v); return; }
+  if (v && !m->naked && take_envelope(v, r)) { json_decref(v); return; }
+  json_decref(v);
+  if (!exited_ok) {
+    snprintf(what, sizeof what, "exit %d", x->code);
+    failed(e, x, r, what);
+  } else if (!x->out.len) failed(e, x, r, "no output");
+  else if (!v) {
+    snprintf(what, sizeof what, "invalid output (%.40s)", jerr.text);
+    failed(e, x, r, what);
+  } else failed(e, x, r, "invalid output (not an envelope)");
+}
+
+static void run(struct server *s, struct riap_entity *e, const struct funcmeta *m, const struct riap_req *q,
+                const struct riap_peer *peer, json_t *args, struct reply *r)
+{
+  static struct riap_exec_result x;       /* its output buffer is reused call after call */
+  struct riap_exec ex;
+  stralloc in = { 0, 0, 0 };
+  char *envp[16], peerbuf[RIAP_PEER_ENVBUF];
+  struct envbuf env;
+  json_t *input = m->args_array ? as_array(m, args) : json_incref(args);
+
+  env.envp = envp;
+  env.n = 0;
+  env.used = 0;
+  if (!riap_json_cat(&in, input) || !build_env(&env, e, q, peer, peerbuf)) {
+    reply_set(r, 500, "%s: arguments too large", e->uri);
+    goto done;
+  }
+  memset(&ex, 0, sizeof ex);
+  ex.path = e->path;
+  ex.envp = envp;
+  ex.dir = e->dir;
+  ex.input = in.s;
+  ex.input_len = in.len;
+  ex.timeout_ms = m->timeout_ms ? m->timeout_ms : s->call_timeout_ms;
+  ex.max_output = s->max_output;
+  riap_exec_run(&ex, &x);
+  switch (x.outcome) {
+    case RIAP_EXEC_SPAWNFAIL:
+      reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(x.code));
+      break;
+    case RIAP_EXEC_TIMEOUT:
+      reply_set(r, 504, "%s: timed out after %.3g s", e->uri, (double)ex.timeout_ms / 1000);
+      break;
+    case RIAP_EXEC_TOOBIG:
+      reply_set(r, 500, "%s: output over %zu bytes", e->uri, s->max_output);
+      break;
+    default:
+      interpret(e, m, &x, r);
+      if (m->result_buf) encode_binary(e, q, r);
+  }
+  if (x.out.a > 1048576) { free(x.out.s); memset(&x.out, 0, sizeof x.out); }  /* keep no huge buffer */
+done:
+  json_decref(input);
+  free(in.s);
+}
+
+void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
+              const struct riap_peer *peer, struct reply *r)
+{
+  struct funcmeta *m;
+  json_t *args;
+  if (e->meta_state == RIAP_META_BROKEN) { meta_check(e, r); return; }
+  if (!(m = funcmeta_get(e))) { reply_set(r, 500, "Out of memory"); return; }
+  if (!m->ok) { reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err); return; }
+  if (q->dry_run && !m->dry_run_ok) {
+    reply_set(r, 412, "Function %s does not support dry run", e->uri);
+    return;
+  }
+  if (!(args = check_args(m, q, r))) return;
+  run(s, e, m, q, peer, args, r);
+  json_decref(args);
+}

@@ -1,0 +1,43 @@
+/* funcmeta.h: a function's Rinci metadata, checked and compiled once. */
+#ifndef RIAP_FUNCMETA_H
+#define RIAP_FUNCMETA_H
+#include <jansson.h>
+#include "riap_tree.h"
+
+struct farg {
+  const char *name;             /* borrowed from the metadata */
+  json_t *spec;                 /* the arg spec, borrowed */
+  json_t *schema;               /* borrowed; NULL when none */
+  int req;
+  long pos;                     /* -1 when not positional */
+  int slurpy;
+};
+
+struct funcmeta {
+  int ok;                       /* 0: err says why (answered 531) */
+  char err[256];
+  int has_args;                 /* metadata declares args: unknown ones are refused */
+  struct farg *args;
+  size_t nargs;
+  int naked;                    /* result_naked */
+  int args_array;               /* args_as array/arrayref */
+  unsigned long timeout_ms;     /* 0: the server default */
+  int dry_run_ok;               /* features.dry_run */
+  int result_buf;               /* result schema is buf: stdout bytes are the value */
+};
+
+/* funcmeta_get: the compiled metadata of function e (compiled on first use,
+ * kept in e->priv); NULL when out of memory. */
+struct funcmeta *funcmeta_get(struct riap_entity *e);
+
+/* funcmeta_arg: the arg named name (n bytes), or NULL. */
+const struct farg *funcmeta_arg(const struct funcmeta *m, const char *name, size_t n);
+
+/* schema_type: the base type of a schema as written ("int" for "int*",
+ * ["int*",...], ["int",{...}]); NULL when it has none. */
+const char *schema_type(json_t *schema, size_t *len);
+
+/* schema_clause: the value of clause name in a schema as written, or NULL. */
+json_t *schema_clause(json_t *schema, const char *name);
+
+#endif

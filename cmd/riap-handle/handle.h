@@ -1,0 +1,65 @@
+/* handle.h: what the parts of riap-handle share. */
+#ifndef RIAP_HANDLE_H
+#define RIAP_HANDLE_H
+#include <stralloc.h>
+#include <jansson.h>
+#include "riap_peer.h"
+#include "riap_req.h"
+#include "riap_tree.h"
+
+struct server {
+  struct riap_tree tree;
+  unsigned long timeout_ms;       /* waiting for (the rest of) a request */
+  size_t max_line;                /* longest request line, without EOL */
+  unsigned long call_timeout_ms;  /* default for functions without a timeout */
+  size_t max_output;              /* cap on a function's stdout */
+  int log_fd;                     /* access records */
+  long pid;
+};
+
+/* the answer to one request */
+struct reply {
+  int status;
+  json_t *message;                /* owned; NULL prints null */
+  json_t *result;                 /* owned */
+  json_t *meta;                   /* owned; extra META keys, or NULL */
+  int close;                      /* close the connection after this answer */
+};
+
+struct call_ctx {
+  const struct riap_peer *peer;
+};
+
+/* reply_set: sets status and a printf-formatted message; returns 0. */
+int reply_set(struct reply *r, int status, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+/* reply_ok: status 200, message "OK", result (owned); returns 0. */
+int reply_ok(struct reply *r, json_t *result);
+/* reply_clear: frees what r holds and zeroes it. */
+void reply_clear(struct reply *r);
+/* reply_cat: appends "j[...]\r\n" for r to out (riap.v per v12); returns 1,
+ * 0 when out of memory; res_off and res_len locate the result's JSON in out
+ * (the message's, for a status other than 2xx: what the access record shows). */
+int reply_cat(stralloc *out, const struct reply *r, int v12, size_t *res_off, size_t *res_len);
+/* text_json: a JSON string of s, bytes that are not UTF-8 replaced by '?'. */
+json_t *text_json(const char *s);
+
+/* action_run: answers the parsed request q into r. */
+void action_run(struct server *s, const struct riap_req *q, const struct riap_peer *peer, struct reply *r);
+
+/* meta_check: 0 when e's metadata can be used, else sets r to 531/534 and returns 1. */
+int meta_check(const struct riap_entity *e, struct reply *r);
+
+/* call_run: the call action on function e. */
+void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
+              const struct riap_peer *peer, struct reply *r);
+/* complete_run: complete_arg_val / complete_arg_elem on function e. */
+void complete_run(struct server *s, struct riap_entity *e, const struct riap_req *q, struct reply *r);
+/* funcmeta_free: frees a compiled function metadata (tree->priv_free). */
+void funcmeta_free(void *p);
+
+/* serve_conn: serves one connection until EOF, timeout or a fatal request;
+ * returns the number of requests answered. */
+unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer);
+
+#endif

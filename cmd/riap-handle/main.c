@@ -1,0 +1,107 @@
+/* riap-handle: serves Riap::Simple for the code tree ROOT on stdin/stdout. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "handle.h"
+
+#define VERSION "0.1.0"
+#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] ROOT"
+
+static void usage(const char *why)
+{
+  if (why) carp("usage error: ", why);
+  die(100, "usage: ", USAGE);
+}
+
+static void help(void)
+{
+  printf("usage: %s\n\n"
+         "Serves Riap::Simple requests (j<json> CRLF) read on stdin, answers on stdout,\n"
+         "for the code tree ROOT. Works under tcpserver, s6-ipcserver, inetd, ssh,\n"
+         "and as a riap+pipe: program.\n\n"
+         "  -t, --timeout SECS      wait at most SECS for a request (default 120)\n"
+         "      --max-line BYTES    longest request line (default 1048576)\n"
+         "      --call-timeout SECS default time limit of a function (default 60)\n"
+         "      --max-output BYTES  cap on a function's output (default 16777216)\n"
+         "      --log-fd N          write access records to fd N (default 2)\n"
+         "  -h, --help              this help\n"
+         "  -V, --version           print the version\n\n"
+         "See riap-handle(8).\n", USAGE);
+  exit(0);
+}
+
+static double number(const char *opt, const char *s, double min, double max)
+{
+  char *end;
+  double d;
+  errno = 0;
+  d = strtod(s, &end);
+  if (!*s || *end || errno || d < min || d > max) {
+    char why[160];
+    snprintf(why, sizeof why, "%s needs a number from %g to %g, not '%.40s'", opt, min, max, s);
+    usage(why);
+  }
+  return d;
+}
+
+static void options(int argc, char **argv, struct server *s)
+{
+  static const struct option longopts[] = {
+    { "timeout", required_argument, 0, 't' },
+    { "max-line", required_argument, 0, 'L' },
+    { "call-timeout", required_argument, 0, 'c' },
+    { "max-output", required_argument, 0, 'O' },
+    { "log-fd", required_argument, 0, 'l' },
+    { "help", no_argument, 0, 'h' },
+    { "version", no_argument, 0, 'V' },
+    { 0, 0, 0, 0 }
+  };
+  int opt;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "+t:hV", longopts, 0)) != -1) {
+    switch (opt) {
+      case 't': s->timeout_ms = (unsigned long)(number("--timeout", optarg, 0.001, 86400) * 1000); break;
+      case 'L': s->max_line = (size_t)number("--max-line", optarg, 16, 1 << 30); break;
+      case 'c': s->call_timeout_ms = (unsigned long)(number("--call-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 'O': s->max_output = (size_t)number("--max-output", optarg, 1, 1 << 30); break;
+      case 'l': s->log_fd = (int)number("--log-fd", optarg, 0, 1 << 20); break;
+      case 'h': help(); break;
+      case 'V': printf("riap-handle %s\n", VERSION); exit(0);
+      default: {
+        char why[80];
+        snprintf(why, sizeof why, "unknown option or missing value: %.40s", argv[optind - 1]);
+        usage(why);
+      }
+    }
+  }
+  if (optind != argc - 1) usage(optind >= argc ? "ROOT is missing" : "one ROOT only");
+}
+
+int main(int argc, char **argv)
+{
+  struct server s;
+  struct riap_peer peer;
+
+  errmsg_iam("riap-handle");
+  memset(&s, 0, sizeof s);
+  s.timeout_ms = 120000;
+  s.max_line = 1048576;
+  s.call_timeout_ms = 60000;
+  s.max_output = 16777216;
+  s.log_fd = 2;
+  options(argc, argv, &s);
+  signal(SIGPIPE, SIG_IGN);
+  s.pid = (long)getpid();
+  if (!riap_tree_open(&s.tree, argv[optind]))
+    diesys(111, "fatal: unable to open ROOT ", argv[optind], ": ");
+  s.tree.priv_free = funcmeta_free;
+  riap_peer_from_env(&peer);
+  serve_conn(&s, 0, 1, &peer);
+  riap_tree_close(&s.tree);
+  return 0;
+}

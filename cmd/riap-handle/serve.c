@@ -1,0 +1,229 @@
+/* serve.c: one connection: read request lines, answer each in order,
+ * batch the answers of pipelined requests into one write. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "riap_accessrec.h"
+#include "riap_json.h"
+#include "handle.h"
+
+struct conn {
+  struct server *srv;
+  int in, outfd;
+  const struct riap_peer *peer;
+  char peerlabel[RIAP_PEER_FMT];
+  char *buf;
+  size_t start, len, cap;        /* unread bytes are buf[start..len) */
+  struct timespec t_first;       /* arrival of the first unanswered byte */
+  struct timespec t_read;        /* the latest read */
+  stralloc out;
+  unsigned long served;
+};
+
+static double seconds(const struct timespec *a, const struct timespec *b)
+{
+  return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) { struct pollfd p = { fd, POLLOUT, 0 }; poll(&p, 1, -1); continue; }
+      return 0;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+  return 1;
+}
+
+static int flush(struct conn *c)
+{
+  int ok = write_all(c->outfd, c->out.s, c->out.len);
+  c->out.len = 0;
+  return ok;
+}
+
+static void log_access(struct conn *c, const struct riap_req *q, const struct reply *r,
+                       size_t res_off, size_t res_len, const struct timespec *t_eol)
+{
+  struct riap_accessrec a;
+  struct timespec t_done;
+  stralloc args = { 0, 0, 0 };
+  char line[RIAP_ACCESSREC_MAX];
+  size_t n;
+
+  clock_gettime(CLOCK_REALTIME, &t_done);
+  memset(&a, 0, sizeof a);
+  a.time_sec = c->t_first.tv_sec;
+  a.time_usec = c->t_first.tv_nsec / 1000;
+  a.pid = c->srv->pid;
+  a.peer = c->peerlabel;
+  a.v = q->json ? (q->v12 ? "1.2" : "1.1") : "-";
+  a.action = q->action_name ? q->action_name : "";
+  a.action_len = q->action_name ? q->action_len : 0;
+  a.uri = q->uri ? q->uri : "";
+  a.uri_len = q->uri ? q->uri_len : 0;
+  a.status = r->status;
+  if (q->args && riap_json_cat(&args, q->args)) { a.args = args.s; a.args_len = args.len; }
+  else a.args = "";
+  a.res = c->out.s + res_off;
+  a.res_len = res_len;
+  a.treq = seconds(&c->t_first, t_eol);
+  a.tres = seconds(t_eol, &t_done);
+  n = riap_accessrec_fmt(line, &a);
+  if (!write_all(c->srv->log_fd, line, n)) { /* the log is gone: keep serving, nothing to say it on */ }
+  free(args.s);
+}
+
+/* answers one line (without its EOL); returns 0 when the connection must close */
+static int answer(struct conn *c, const char *line, size_t n, const struct timespec *t_eol)
+{
+  struct riap_req q;
+  struct reply r;
+  char msg[RIAP_REQ_MSGMAX];
+  size_t res_off = 0, res_len = 0;
+  int status;
+
+  memset(&q, 0, sizeof q);
+  memset(&r, 0, sizeof r);
+  if (!n || line[0] != 'j') {
+    reply_set(&r, 400, "Invalid request line, use j<json>");
+    r.close = 1;
+  } else if ((status = riap_req_parse(&q, line + 1, n - 1, msg))) {
+    reply_set(&r, status, "%s", msg);
+  } else {
+    action_run(c->srv, &q, c->peer, &r);
+  }
+  if (!reply_cat(&c->out, &r, q.v12, &res_off, &res_len)) die(111, "fatal: out of memory");
+  log_access(c, &q, &r, res_off, res_len, t_eol);
+  c->served++;
+  riap_req_free(&q);
+  status = !r.close;
+  reply_clear(&r);
+  return status;
+}
+
+/* answers a reply built here (413, 408) and closes */
+static void answer_fatal(struct conn *c, int status, const char *msg)
+{
+  struct riap_req q;
+  struct reply r;
+  struct timespec now;
+  size_t off = 0, len = 0;
+  memset(&q, 0, sizeof q);
+  memset(&r, 0, sizeof r);
+  reply_set(&r, status, "%s", msg);
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (reply_cat(&c->out, &r, 0, &off, &len)) log_access(c, &q, &r, off, len, &now);
+  c->served++;
+  reply_clear(&r);
+  flush(c);
+}
+
+/* answers every complete line in the buffer; returns 0 when the connection must close */
+static int answer_lines(struct conn *c)
+{
+  for (;;) {
+    char *line = c->buf + c->start;
+    char *nl = memchr(line, '\n', c->len - c->start);
+    size_t n;
+    if (!nl) return 1;
+    n = (size_t)(nl - line);
+    c->start += n + 1;
+    if (n && line[n - 1] == '\r') n--;
+    if (n > c->srv->max_line) {
+      answer_fatal(c, 413, "Request line too long");
+      return 0;
+    }
+    if (!answer(c, line, n, &c->t_read)) return 0;
+    c->t_first = c->t_read;   /* what follows arrived with the latest read */
+  }
+}
+
+/* makes room to read: drops answered bytes, grows up to the line limit */
+static int make_room(struct conn *c)
+{
+  size_t want;
+  char *b;
+  if (c->start) {
+    memmove(c->buf, c->buf + c->start, c->len - c->start);
+    c->len -= c->start;
+    c->start = 0;
+  }
+  if (c->len < c->cap) return 1;
+  want = c->cap * 2;
+  if (want > c->srv->max_line + 3) want = c->srv->max_line + 3;
+  if (want <= c->cap) return 0;
+  b = realloc(c->buf, want);
+  if (!b) die(111, "fatal: out of memory");
+  c->buf = b;
+  c->cap = want;
+  return 1;
+}
+
+/* waits for bytes; returns 1 readable, 0 timed out */
+static int wait_input(struct conn *c)
+{
+  struct pollfd p = { c->in, POLLIN, 0 };
+  int rc;
+  do rc = poll(&p, 1, c->srv->timeout_ms > 0x7fffffff ? -1 : (int)c->srv->timeout_ms);
+  while (rc < 0 && errno == EINTR);
+  return rc != 0;
+}
+
+static void serve_loop(struct conn *c)
+{
+  for (;;) {
+    ssize_t r;
+    if (!answer_lines(c)) { flush(c); return; }
+    if (c->out.len && !flush(c)) return;
+    if (!make_room(c)) {                       /* a partial line over the limit */
+      answer_fatal(c, 413, "Request line too long");
+      return;
+    }
+    if (!wait_input(c)) {
+      if (c->len > c->start) answer_fatal(c, 408, "Timeout reading request");
+      return;
+    }
+    r = read(c->in, c->buf + c->len, c->cap - c->len);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) break;
+    clock_gettime(CLOCK_REALTIME, &c->t_read);
+    if (c->len == c->start) c->t_first = c->t_read;
+    c->len += (size_t)r;
+  }
+  /* EOF: a last request without its newline is still answered */
+  if (c->len > c->start) {
+    size_t n = c->len - c->start;
+    char *line = c->buf + c->start;
+    if (line[n - 1] == '\r') n--;
+    if (n > c->srv->max_line) answer_fatal(c, 413, "Request line too long");
+    else { answer(c, line, n, &c->t_read); flush(c); }
+  }
+}
+
+unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer)
+{
+  struct conn c;
+  memset(&c, 0, sizeof c);
+  c.srv = s;
+  c.in = in;
+  c.outfd = out;
+  c.peer = peer;
+  riap_peer_fmt(c.peerlabel, peer);
+  c.cap = 65536 < s->max_line + 3 ? 65536 : s->max_line + 3;
+  c.buf = malloc(c.cap);
+  if (!c.buf) die(111, "fatal: out of memory");
+  serve_loop(&c);
+  free(c.buf);
+  free(c.out.s);
+  return c.served;
+}
