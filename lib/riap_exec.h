@@ -36,6 +36,7 @@ struct riap_exec_result {
 };
 
 /* riap_exec_run: runs x, filling r (r->out is reset, not freed: reuse it);
+ * the caller must ignore SIGPIPE (a program may close its stdin early);
  * returns 1 when the program ran (whatever its outcome), 0 on spawn failure
  * (r->outcome RIAP_EXEC_SPAWNFAIL, r->code errno). */
 int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r);
