@@ -44,6 +44,17 @@ json_t *sah_completions(const sah_schema *s);
  * or NULL; used by complete_arg_elem. */
 const sah_schema *sah_elem(const sah_schema *s);
 
+/* sah_validate_full: like sah_validate, but goes on after an error (except
+ * a fatal one) and counts: *nerrors errors, *nwarnings failures of clauses
+ * with err_level warn (either pointer may be NULL). Returns 1 if valid. */
+int sah_validate_full(const sah_schema *s, json_t **value, char *err, int *nerrors, int *nwarnings);
+
+/* sah_merge_clsets: merges an array of clause sets as the spec does for
+ * base schemas (merge.normal./add./concat./subtract./delete./keep.
+ * prefixes); returns a new array of clause sets, or NULL with err. */
+json_t *sah_merge_clsets(json_t *clsets, char *err);
+
+/* sah_free: frees a compiled schema (NULL is fine); returns nothing. */
 void sah_free(sah_schema *s);
 
 #endif
