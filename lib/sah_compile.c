@@ -41,7 +41,7 @@ static const struct cdef {
   { "default_lang", X_META, 0, ALL_T, 0 }, { "name", X_META, 0, ALL_T, 0 },
   { "summary", X_META, 0, ALL_T, 0 }, { "description", X_META, 0, ALL_T, 0 },
   { "tags", X_META, 0, ALL_T, 0 }, { "comment", X_META, 0, ALL_T, 0 },
-  { "examples", X_META, 0, ALL_T, 0 }, { "encoding", X_META, 0, STRS, 0 },
+  { "examples", X_META, 0, ALL_T, 0 }, { "encoding", X_META, 0, STRS, 0 }, /* "utf8" only, checked */
   /* handled before the type check */
   { "ok", X_CLAUSE, K_OK, ALL_T, 0 }, { "req", X_CLAUSE, K_REQ, ALL_T, 3 },
   { "forbidden", X_CLAUSE, K_FORBIDDEN, ALL_T, 3 }, { "default", X_META, 0, ALL_T, 1 },
@@ -455,6 +455,10 @@ sah_schema *sah_compile(json_t *schema, char *err)
       goto fail;
     }
     if (!strcmp(d->name, "default")) { if (!json_is_null(v)) s->def = v; continue; }
+    if (!strcmp(d->name, "encoding") && !(json_is_string(v) && !strcmp(json_string_value(v), "utf8"))) {
+      snprintf(err, SAH_ERRMAX, "clause 'encoding': only 'utf8' is supported");
+      goto fail;
+    }
     if (d->what == X_META) continue;
     {
       struct sah_clause *c = &s->cls[s->ncls++];
