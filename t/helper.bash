@@ -15,6 +15,7 @@
 # server) and runs the steps in order while reading everything the server
 # sends:
 #   s:BYTES  send BYTES          p:SECS  pause
+#   f:FILE   send FILE's bytes (for what is too big for an argument)
 #   w:N      wait until N response lines have arrived (at most 5 s)
 #   shut     half-close (EOF on the server's stdin)
 #   r:SECS   once the steps are done, read at most SECS more (default 10)
@@ -91,6 +92,9 @@ while (1) {
     undef $waitn;
     my $s = shift @steps;
     if ($s =~ /^s:(.*)\z/s) { $pending = $werr ? '' : $1 }
+    elsif ($s =~ /^f:(.*)\z/s) {
+      open(my $f, '<', $1) or die "$1: $!\n"; binmode $f; local $/;
+      $pending = $werr ? '' : <$f>; $pending //= ''; close $f }
     elsif ($s =~ /^p:([\d.]+)\z/) { $resume = $t + $1 }
     elsif ($s =~ /^w:(\d+)\z/) { ($waitn, $waituntil) = ($1, $t + 5) }
     elsif ($s eq 'shut') { shut() }

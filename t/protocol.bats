@@ -587,8 +587,11 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 }
 
 @test "a function closing stdin without reading a large argument still answers" {
-  local big; big=$(head -c 300000 /dev/zero | tr '\0' y)
-  rq "{\"action\":\"call\",\"uri\":\"/Nasty/early_close\",\"args\":{\"data\":\"$big\"}}" "$MULT"
+  local req=$BATS_TEST_TMPDIR/req
+  { printf 'j{"action":"call","uri":"/Nasty/early_close","args":{"data":"'
+    head -c 300000 /dev/zero | tr '\0' y
+    printf '"}}\r\nj%s\r\n' "$MULT"; } >"$req"
+  riap_talk "f:$req" shut
   responses_are 2
   check 0 '.[0] == 200 and .[2] == "closed stdin early"'
   status_is 1 200
