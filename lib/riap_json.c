@@ -51,13 +51,14 @@ int riap_json_catstr(stralloc *sa, const char *s, size_t n)
 static int cat_object(stralloc *sa, const json_t *v)
 {
   const char *key;
+  size_t len;
   json_t *val;
   int first = 1;
   if (!stralloc_append(sa, "{")) return 0;
-  json_object_foreach((json_t *)v, key, val) {
+  json_object_keylen_foreach((json_t *)v, key, len, val) {
     if (!first && !stralloc_append(sa, ",")) return 0;
     first = 0;
-    if (!riap_json_catstr(sa, key, strlen(key))) return 0;
+    if (!riap_json_catstr(sa, key, len)) return 0;
     if (!stralloc_append(sa, ":")) return 0;
     if (!riap_json_cat(sa, val)) return 0;
   }

@@ -115,11 +115,12 @@ static const char *str(json_t *o, const char *k, size_t *len)
 static int check_keys(struct riap_req *r, unsigned *present, char *msg)
 {
   const char *name;
+  size_t len;
   json_t *v;
   char shown[72];
-  json_object_foreach(r->json, name, v) {
+  json_object_keylen_foreach(r->json, name, len, v) {
     const struct keyinfo *k;
-    if (!riap_is_ident(name, strlen(name))) {
+    if (!riap_is_ident(name, len)) {
       printable(shown, name);
       snprintf(msg, RIAP_REQ_MSGMAX, "Invalid request key '%s', must match ^[A-Za-z_][A-Za-z0-9_]*$", shown);
       return 400;
@@ -194,7 +195,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
 
   memset(r, 0, sizeof *r);
   r->action = RIAP_A_NONE;
-  r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+  r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!r->json) {
     snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: %s at byte %d", jerr.text, jerr.position + 1);
     return 400;

@@ -99,7 +99,7 @@ static void load_meta(const struct riap_tree *t, struct riap_entity *e, const ch
     strcpy(e->meta_err, "metadata is not a regular file inside the tree");
     return;
   }
-  e->meta = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+  e->meta = json_load_file(file, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!e->meta) {
     e->meta_state = RIAP_META_BROKEN;
     snprintf(e->meta_err, sizeof e->meta_err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
@@ -298,7 +298,7 @@ int riap_tree_children(struct riap_tree *t, const struct riap_entity *pkg,
 
 json_t *riap_tree_varvalue(const struct riap_entity *e)
 {
-  return json_load_file(e->path, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, 0);
+  return json_load_file(e->path, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, 0);
 }
 
 void riap_tree_close(struct riap_tree *t)

@@ -139,7 +139,11 @@ void action_run(struct server *s, const struct riap_req *q, const struct riap_pe
   int status;
   const char *msg;
   struct riap_entity *e = riap_tree_resolve(&s->tree, q->uri, q->uri_len, &status, &msg);
-  if (!e) { reply_set(r, status, "%s", msg); return; }
+  if (!e) {
+    if (status == 404) reply_set(r, 404, "Not found: %.200s", q->uri);
+    else reply_set(r, status, "%s", msg);
+    return;
+  }
   if (!(riap_actions[q->action].types & (1u << e->type))) {
     reply_set(r, 501, "Action '%s' not implemented for '%s' entity", riap_actions[q->action].name,
               type_name(e->type));

@@ -11,9 +11,8 @@
 #include "funcmeta.h"
 
 /* one argument as sent: NAME or NAME:base64 (1.2) into out[NAME] */
-static int take_arg(json_t *out, const char *key, json_t *val, int v12, struct reply *r)
+static int take_arg(json_t *out, const char *key, size_t n, json_t *val, int v12, struct reply *r)
 {
-  size_t n = strlen(key);
   stralloc bytes = { 0, 0, 0 };
   char name[128];
   json_t *decoded;
@@ -47,10 +46,10 @@ static json_t *check_args(const struct funcmeta *m, const struct riap_req *q, st
 {
   json_t *out = json_object(), *val;
   const char *key;
-  size_t i;
-  json_object_foreach(q->args, key, val) {
+  size_t i, len;
+  json_object_keylen_foreach(q->args, key, len, val) {
     if (key[0] == '-') continue;          /* special arguments are the caller's, not the function's */
-    if (!take_arg(out, key, val, q->v12, r)) goto fail;
+    if (!take_arg(out, key, len, val, q->v12, r)) goto fail;
   }
   if (!m->has_args) return out;
   json_object_foreach(out, key, val) {
@@ -180,7 +179,7 @@ static void interpret(const struct riap_entity *e, const struct funcmeta *m, str
     return;
   }
   if (m->naked && m->result_buf && exited_ok) { reply_ok(r, riap_bin_tojson(x->out.s, x->out.len)); return; }
-  if (x->out.len) v = json_loadb(x->out.s, x->out.len, JSON_DECODE_ANY, &jerr);
+  if (x->out.len) v = json_loadb(x->out.s, x->out.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
   if (v && m->naked && exited_ok) { reply_ok(r, v); return; }
   if (v && !m->naked && take_envelope(v, r)) { json_decref(v); return; }
   json_decref(v);

@@ -49,12 +49,13 @@ void reply_clear(struct reply *r)
 static int cat_meta(stralloc *out, const struct reply *r, int v12)
 {
   const char *key;
+  size_t len;
   json_t *val;
   if (!stralloc_cats(out, "{")) return 0;
   if (r->meta) {
-    json_object_foreach(r->meta, key, val) {
+    json_object_keylen_foreach(r->meta, key, len, val) {
       if (!strncmp(key, "riap.", 5) && strcmp(key, "riap.result_encoding")) continue;
-      if (!riap_json_catstr(out, key, strlen(key)) || !stralloc_cats(out, ":") ||
+      if (!riap_json_catstr(out, key, len) || !stralloc_cats(out, ":") ||
           !riap_json_cat(out, val) || !stralloc_cats(out, ","))
         return 0;
     }
