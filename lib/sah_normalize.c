@@ -56,7 +56,7 @@ static json_t *norm_clset(json_t *cs0, int has_req, char *err)
 {
   json_t *cs = json_object(), *v;
   const char *k0;
-  char c[512], t[600];
+  char c[512], t[700];
   json_object_foreach(cs0, k0, v) {
     size_t n = strlen(k0);
     int expr = 0;

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
       else t_schema(t, name);
     }
     if (ntab < 64)
-      snprintf(tab[ntab++], sizeof tab[0], "%s: %d passed, %d failed, %d skipped", nm, fpass, ffail, fskip);
+      snprintf(tab[ntab++], sizeof tab[0], "%.100s: %d passed, %d failed, %d skipped", nm, fpass, ffail, fskip);
     json_decref(doc);
     free(ents[i]);
   }
