@@ -26,6 +26,7 @@ BINS      := $(CMDS:%=$(B)/bin/%)
 UNIT_SRC  := $(sort $(wildcard t/unit/*.c))
 UNITS     := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%)
 ASAN_UNITS:= $(UNIT_SRC:t/unit/%.c=$(B)/asan/t/unit/%)
+ASAN_BINS := $(CMDS:%=$(B)/asan/bin/%)
 PROGS     := $(patsubst t/prog/%.c,$(B)/t/prog/%,$(wildcard t/prog/*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 MANS      := $(wildcard doc/*.[1-8])
@@ -58,6 +59,11 @@ $(B)/bin/%: $$(wildcard cmd/%/*.c) $$(wildcard cmd/%/*.h) $(B)/libriap.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Icmd/$* $(WARN) $(CFLAGS) -o $@ $(wildcard cmd/$*/*.c) $(B)/libriap.a $(LDLIBS)
 
+# the programs under ASan+UBSan, for the leak and sanitizer tests
+$(B)/asan/bin/%: $$(wildcard cmd/%/*.c) $$(wildcard cmd/%/*.h) $(B)/asan/libriap.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Icmd/$* $(WARN) $(SANFLAGS) -o $@ $(wildcard cmd/$*/*.c) $(B)/asan/libriap.a $(LDLIBS)
+
 $(B)/t/unit/%: t/unit/%.c t/unit/unit.h $(B)/libriap.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -It/unit $(WARN) $(CFLAGS) -o $@ $< $(B)/libriap.a $(LDLIBS)
@@ -76,7 +82,7 @@ $(B)/bench/%: bench/%.c $(B)/libriap.a
 
 # make test: install what is missing, build, run every test, one closing line.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS)
+	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(ASAN_BINS)
 	@t/run $(B)
 
 run: deps
