@@ -28,7 +28,8 @@
 #   $BATS_TEST_TMPDIR/raw     the raw bytes received
 #   $BATS_TEST_TMPDIR/stderr  riap-handle's stderr (pipe mode)
 # rq [-t] JSON... sends one request line per JSON, half-closes, reads all.
-# check N JQ-FILTER asserts that jq -e FILTER holds on RESP[N].
+# check N JQ-FILTER asserts that jq -e FILTER holds on RESP[N]; check_all
+# FILTER that it holds on the array of all responses.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -191,6 +192,12 @@ $(show_responses)"
   ${RESP[$1]}"
 }
 
+check_all() { # check_all FILTER: jq -e FILTER holds on the array of all responses
+  printf '%s\n' "${RESP[@]}" | jq -se "$1" >/dev/null 2>&1 \
+    || fail "the responses fail: $1
+$(show_responses)"
+}
+
 status_is() { # status_is N CODE
   check "$1" ".[0] == $2"
 }
@@ -300,6 +307,8 @@ riap_setup_file() {
   cp "$out/fn.meta.json" "$out/Pkg/inner.meta.json"
   printf '{"v":1.1,"summary":"outside ROOT"}\n' >"$out/Pkg/.meta.json"
   printf '"secret outside ROOT"\n' >"$out/secret.var.json"
+  # A dot file at the top, beside the bundled examples.
+  cp "$RIAP_REPO/t/tree/Nasty/.hidden" "$RIAP_REPO/t/tree/Nasty/.hidden.meta.json" "$RIAP_ROOT/"
   ln -s "$out/fn" "$RIAP_ROOT/Nasty/escape"
   ln -s "$out/fn.meta.json" "$RIAP_ROOT/Nasty/escape.meta.json"
   ln -s "$out/Pkg" "$RIAP_ROOT/Out"

@@ -85,6 +85,19 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   ! grep -q riap-access "$BATS_TEST_TMPDIR/raw" || fail "access record in the protocol output"
 }
 
+@test "access records go to the server's stderr, with the peer" {
+  [ "$RIAP_TRANSPORT" != pipe ] || skip "pipe mode has its own test"
+  rq '{"action":"call","uri":"/Tree/Sub/beta"}'
+  responses_are 1
+  status_is 0 200
+  local log=$BATS_FILE_TMPDIR/server-default.err peer i
+  case $RIAP_TRANSPORT in tcp) peer='peer=127\.0\.0\.1:[0-9]+' ;; unix) peer='peer=unix:' ;; esac
+  for i in $(seq 20); do grep -q 'uri=/Tree/Sub/beta ' "$log" && break; sleep 0.05; done
+  grep -Eq "^%riap-access 1 .* $peer.* action=call uri=/Tree/Sub/beta status=200 " "$log" \
+    || fail "no record in $log: $(tail -3 "$log")"
+  ! grep -q riap-access "$BATS_TEST_TMPDIR/raw" || fail "access record in the protocol output"
+}
+
 @test "--log-fd N moves the access records to fd N" {
   only_on pipe "an option of the pipe-mode command line"
   printf 'j%s\r\n' "$MULT" | "$RIAP_HANDLE" --log-fd 5 "$RIAP_ROOT" \
@@ -117,6 +130,14 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   responses_are 2
   check 0 '.[0] == 400 and (.[1] | startswith("Invalid JSON: "))'
   status_is 1 200
+}
+
+@test "trailing bytes after the object and invalid UTF-8 are broken JSON" {
+  riap_talk 's:j{"action":"info","uri":"/"} x'$'\r\n' $'s:j{"action":"info","uri":"/\xff\xfe"}\r\n' "s:j$MULT"$'\r\n' shut
+  responses_are 3
+  check 0 '.[0] == 400 and (.[1] | startswith("Invalid JSON: "))'
+  check 1 '.[0] == 400 and (.[1] | startswith("Invalid JSON: "))'
+  status_is 2 200
 }
 
 @test "a request that is not an object gets 400 (not hash)" {
@@ -252,7 +273,7 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   done
   riap_talk "s:$data" shut
   responses_are 25
-  for i in $(seq 0 24); do check $i ".[0] == 200 and .[2] == $(( (i + 1) * 2 ))"; done
+  check_all 'map(.[0]) == [range(25) | 200] and map(.[2]) == [range(1; 26) | . * 2]'
 }
 
 @test "pipelined requests with bad ones among them are each answered, in order" {
@@ -763,7 +784,7 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 }
 
 @test "dot files, non-identifiers and non-executables are never served" {
-  rq '{"action":"call","uri":"/Nasty/.hidden"}' '{"action":"meta","uri":"/Nasty/.hidden"}' \
+  rq '{"action":"call","uri":"/Nasty/.hidden"}' '{"action":"meta","uri":"/.hidden"}' \
      '{"action":"call","uri":"/Nasty/bad-name"}' '{"action":"call","uri":"/Nasty/notexec"}' \
      '{"action":"meta","uri":"/.meta.json"}' '{"action":"call","uri":"/Math/mult.meta.json"}' \
      '{"action":"get","uri":"/Math/PI.var.json"}' "$MULT"
