@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include "riap_peer.h"
 #include "riap_req.h"
+#include "riap_scoreboard.h"
 #include "riap_tree.h"
 
 struct server {
@@ -15,6 +16,9 @@ struct server {
   size_t max_output;              /* cap on a function's stdout */
   int log_fd;                     /* access records */
   long pid;
+  unsigned long answered;         /* requests answered, all connections */
+  struct worker *worker;          /* worker mode (worker.c), else NULL */
+  struct riap_sb_slot *sb;        /* own scoreboard slot, else NULL */
 };
 
 /* the answer to one request */
@@ -61,5 +65,16 @@ void funcmeta_free(void *p);
 /* serve_conn: serves one connection until EOF, timeout or a fatal request;
  * returns the number of requests answered. */
 unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer);
+
+/* worker_run: worker mode (RIAP_CONTROL_FD set, see riap-channel(5)):
+ * serves the connections riap-listen passes until it says stop; returns
+ * the exit status. */
+int worker_run(struct server *s, int argc, char **argv);
+
+/* worker_wait_input: worker mode: waits up to s->timeout_ms for bytes on fd
+ * while watching the control channel; busy: a request is partly read or
+ * none answered yet on this connection (a stop then waits for it).
+ * Returns 1 readable, 0 timed out or the connection should end now. */
+int worker_wait_input(struct server *s, int fd, int busy);
 
 #endif

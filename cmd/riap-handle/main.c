@@ -89,17 +89,20 @@ int main(int argc, char **argv)
 
   errmsg_iam("riap-handle");
   memset(&s, 0, sizeof s);
-  s.timeout_ms = 120000;
+  s.timeout_ms = 0;                 /* unset: 120 s, or RIAP_TIMEOUT in worker mode */
   s.max_line = 1048576;
   s.call_timeout_ms = 60000;
   s.max_output = 16777216;
-  s.log_fd = 2;
+  s.log_fd = -1;                    /* unset: 2, or 1 in worker mode */
   options(argc, argv, &s);
   signal(SIGPIPE, SIG_IGN);
   s.pid = (long)getpid();
   if (!riap_tree_open(&s.tree, argv[optind]))
     diesys(111, "fatal: unable to open ROOT ", argv[optind], ": ");
   s.tree.priv_free = funcmeta_free;
+  if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
+  if (!s.timeout_ms) s.timeout_ms = 120000;
+  if (s.log_fd < 0) s.log_fd = 2;
   riap_peer_from_env(&peer);
   serve_conn(&s, 0, 1, &peer);
   riap_tree_close(&s.tree);

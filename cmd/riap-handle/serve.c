@@ -46,7 +46,9 @@ static int write_all(int fd, const char *s, size_t n)
 
 static int flush(struct conn *c)
 {
-  int ok = write_all(c->outfd, c->out.s, c->out.len);
+  int ok;
+  riap_sb_writing(c->srv->sb, c->out.len);
+  ok = write_all(c->outfd, c->out.s, c->out.len);
   c->out.len = 0;
   return ok;
 }
@@ -100,11 +102,14 @@ static int answer(struct conn *c, const char *line, size_t n, const struct times
   } else if ((status = riap_req_parse(&q, line + 1, n - 1, msg))) {
     reply_set(&r, status, "%s", msg);
   } else {
+    riap_sb_request(c->srv->sb, q.action_name, q.action_len, q.uri, q.uri_len, t_eol);
     action_run(c->srv, &q, c->peer, &r);
   }
   if (!reply_cat(&c->out, &r, q.v12, &res_off, &res_len)) die(111, "fatal: out of memory");
   log_access(c, &q, &r, res_off, res_len, t_eol);
   c->served++;
+  c->srv->answered++;
+  riap_sb_answered(c->srv->sb);
   riap_req_free(&q);
   status = !r.close;
   reply_clear(&r);
@@ -174,6 +179,7 @@ static int wait_input(struct conn *c)
 {
   struct pollfd p = { c->in, POLLIN, 0 };
   int rc;
+  if (c->srv->worker) return worker_wait_input(c->srv, c->in, c->len > c->start || !c->served);
   do rc = poll(&p, 1, c->srv->timeout_ms > 0x7fffffff ? -1 : (int)c->srv->timeout_ms);
   while (rc < 0 && errno == EINTR);
   return rc != 0;
@@ -196,6 +202,7 @@ static void serve_loop(struct conn *c)
     r = read(c->in, c->buf + c->len, c->cap - c->len);
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (r <= 0) break;
+    riap_sb_bytes_in(c->srv->sb, (size_t)r);
     clock_gettime(CLOCK_REALTIME, &c->t_read);
     if (c->len == c->start) c->t_first = c->t_read;
     c->len += (size_t)r;

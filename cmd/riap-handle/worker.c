@@ -1,0 +1,216 @@
+/* worker.c: worker mode. Started by riap-listen with RIAP_CONTROL_FD in the
+ * environment, riap-handle receives connections over that channel
+ * (riap-channel(5)), serves each with serve_conn, reports back, and keeps
+ * its scoreboard slot (riap-scoreboard(5)) up to date. */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "riap_chan.h"
+#include "handle.h"
+
+struct worker {
+  int ctl;                      /* the control channel */
+  int watch;                    /* watch it while serving a connection */
+  int ending;                   /* STOP or EOF: end once every request read is answered */
+  int retiring;                 /* RETIRE: exit after the current connection */
+  unsigned long max_requests;   /* 0: no limit */
+  struct riap_sb sb;
+  const char *name;             /* process titles when set (RIAP_NAME) */
+  char *title;                  /* the argv area, title_len bytes */
+  size_t title_len;
+};
+
+static unsigned long env_number(const char *name, unsigned long dflt, unsigned long max)
+{
+  const char *v = getenv(name);
+  char *end;
+  unsigned long u;
+  if (!v || !*v) return dflt;
+  errno = 0;
+  u = strtoul(v, &end, 10);
+  if (*end || errno || u > max) die(111, "fatal: bad ", name, " in the environment: ", v);
+  return u;
+}
+
+/* process titles: ps shows the argv area; overwrite it, never extend it */
+static void title_init(struct worker *w, int argc, char **argv)
+{
+  int i;
+  char *end;
+  if (!w->name || argc < 1) return;
+  end = argv[0];
+  for (i = 0; i < argc; i++) {
+    if (argv[i] != end) break;                /* not contiguous: stop there */
+    end = argv[i] + strlen(argv[i]) + 1;
+  }
+  w->title = argv[0];
+  w->title_len = (size_t)(end - argv[0]);
+}
+
+static void title_set(struct worker *w, const char *fmt, ...)
+{
+  char buf[256];
+  va_list ap;
+  size_t n;
+  int k;
+  if (!w->title || w->title_len < 2) return;
+  k = snprintf(buf, sizeof buf, "riap-handle [%s] ", w->name);
+  va_start(ap, fmt);
+  if (k > 0 && (size_t)k < sizeof buf) vsnprintf(buf + k, sizeof buf - (size_t)k, fmt, ap);
+  va_end(ap);
+  n = strlen(buf);
+  if (n > w->title_len - 1) n = w->title_len - 1;
+  memcpy(w->title, buf, n);
+  memset(w->title + n, 0, w->title_len - n);
+}
+
+static void send_msg(struct worker *w, struct riap_chan_msg *m)
+{
+  if (!riap_chan_send(w->ctl, m, -1)) {
+    if (errno == EPIPE || errno == ECONNRESET) _exit(0);   /* the listener is gone */
+    diesys(111, "fatal: unable to write to the control channel: ");
+  }
+}
+
+/* reads one message that arrived while a connection is served */
+static void control_read(struct worker *w)
+{
+  struct riap_chan_msg m;
+  int fd, rc;
+  do rc = riap_chan_recv(w->ctl, &m, &fd); while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno == EAGAIN) return;
+  if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
+  if (rc <= 0 || m.h.type == RIAP_CHAN_STOP) {   /* EOF: the listener is gone */
+    w->ending = 1;
+    w->watch = 0;
+  } else if (m.h.type == RIAP_CHAN_RETIRE) {
+    w->retiring = 1;
+  } else {
+    die(101, "fatal: unexpected control message while serving: ", riap_chan_typename(m.h.type));
+  }
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int worker_wait_input(struct server *s, int fd, int busy)
+{
+  struct worker *w = s->worker;
+  long long deadline = now_ms() + (long long)s->timeout_ms;
+  riap_sb_state(s->sb, w->ending || w->retiring ? RIAP_SB_RETIRING : RIAP_SB_READING);
+  for (;;) {
+    struct pollfd p[2] = { { fd, POLLIN, 0 }, { w->ctl, POLLIN, 0 } };
+    long long left;
+    int rc;
+    if (!busy && (w->ending || (w->max_requests && s->answered >= w->max_requests))) return 0;
+    left = deadline - now_ms();
+    if (left < 0) left = 0;
+    rc = poll(p, w->watch ? 2 : 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      return 1;                                /* let read() tell */
+    }
+    if (rc == 0) return 0;
+    if (p[0].revents) return 1;
+    if (p[1].revents) {
+      control_read(w);
+      if (w->ending || w->retiring) riap_sb_state(s->sb, RIAP_SB_RETIRING);
+    }
+  }
+}
+
+int worker_run(struct server *s, int argc, char **argv)
+{
+  static struct worker w;
+  struct riap_chan_msg m;
+  const char *sbpath;
+  unsigned long slot, gen;
+  double timeout;
+
+  memset(&w, 0, sizeof w);
+  w.ctl = (int)env_number("RIAP_CONTROL_FD", 0, 1 << 20);
+  slot = env_number("RIAP_SLOT", 0, 1 << 20);
+  gen = env_number("RIAP_GENERATION", 0, 0xffffffffUL);
+  w.max_requests = env_number("RIAP_MAX_REQUESTS", 0, (unsigned long)-1);
+  w.name = getenv("RIAP_NAME");
+  if (w.name && !*w.name) w.name = 0;
+  sbpath = getenv("RIAP_SCOREBOARD");
+  if (!s->timeout_ms) {
+    const char *t = getenv("RIAP_TIMEOUT");
+    char *end;
+    timeout = t && *t ? strtod(t, &end) : 120;
+    if (t && *t && (*end || timeout < 0.001 || timeout > 86400)) die(111, "fatal: bad RIAP_TIMEOUT in the environment: ", t);
+    s->timeout_ms = (unsigned long)(timeout * 1000);
+  }
+  if (s->log_fd < 0) s->log_fd = 1;
+  w.watch = 1;
+  if (sbpath && *sbpath) {
+    if (!riap_sb_open(&w.sb, sbpath, 1)) diesys(111, "fatal: unable to open the scoreboard ", sbpath, ": ");
+    s->sb = riap_sb_slot(&w.sb, (unsigned)slot);
+    if (!s->sb) die(111, "fatal: RIAP_SLOT is beyond the scoreboard");
+  }
+  /* the functions this worker runs get none of this (riap-handle passes a
+   * clean environment anyway), nor do they see the channel (close-on-exec) */
+  unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
+  unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
+  unsetenv("RIAP_NAME");
+  s->worker = &w;
+  title_init(&w, argc, argv);
+  title_set(&w, "idle");
+  riap_sb_state(s->sb, RIAP_SB_IDLE);
+
+  memset(&m, 0, sizeof m);
+  m.h.type = RIAP_CHAN_READY;
+  m.u.ready.pid = s->pid;
+  m.u.ready.slot = (uint32_t)slot;
+  m.u.ready.generation = (uint32_t)gen;
+  send_msg(&w, &m);
+
+  for (;;) {
+    struct riap_peer peer;
+    char label[RIAP_PEER_FMT];
+    uint64_t id, in0 = 0, out0 = 0;
+    unsigned long n;
+    int fd, rc, exiting;
+
+    rc = riap_chan_recv(w.ctl, &m, &fd);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
+    if (rc < 0) diesys(111, "fatal: unable to read the control channel: ");
+    if (rc == 0 || m.h.type == RIAP_CHAN_STOP || m.h.type == RIAP_CHAN_RETIRE) break;
+    if (m.h.type != RIAP_CHAN_CONN)
+      die(101, "fatal: unexpected control message: ", riap_chan_typename(m.h.type));
+    id = m.h.id;
+    riap_chan_getpeer(&m, &peer);
+    riap_peer_fmt(label, &peer);
+    if (s->sb) { in0 = s->sb->bytes_in; out0 = s->sb->bytes_out; }
+    riap_sb_conn(s->sb, label);
+    title_set(&w, "serving %s", label);
+    n = serve_conn(s, fd, fd, &peer);
+    close(fd);
+    exiting = w.ending || w.retiring || (w.max_requests && s->answered >= w.max_requests);
+    memset(&m, 0, sizeof m);
+    m.h.type = RIAP_CHAN_DONE;
+    m.h.id = id;
+    m.h.flags = exiting ? RIAP_CHAN_EXITING : 0;
+    m.u.done.requests = n;
+    if (s->sb) { m.u.done.bytes_in = s->sb->bytes_in - in0; m.u.done.bytes_out = s->sb->bytes_out - out0; }
+    riap_sb_state(s->sb, exiting ? RIAP_SB_RETIRING : RIAP_SB_IDLE);
+    send_msg(&w, &m);
+    if (exiting) break;
+    title_set(&w, "idle");
+  }
+  riap_sb_state(s->sb, RIAP_SB_RETIRING);
+  riap_tree_close(&s->tree);
+  return 0;
+}
