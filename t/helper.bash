@@ -36,7 +36,9 @@ load /usr/lib/bats/bats-assert/load
 
 RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
-RIAP_HANDLE=$RIAP_BUILD/bin/riap-handle
+# RIAP_HANDLE=build/asan/bin/riap-handle runs the suite on the sanitizer build.
+RIAP_HANDLE=${RIAP_HANDLE:-$RIAP_BUILD/bin/riap-handle}
+case $RIAP_HANDLE in /*) ;; *) RIAP_HANDLE=$PWD/$RIAP_HANDLE ;; esac
 RIAP_TIGHT_OPTS="--timeout 1 --call-timeout 1 --max-line 4096 --max-output 4096"
 # Must never reach a function: riap-handle passes only PATH, RIAP_* of its
 # own and the UCSPI peer variables.
@@ -207,6 +209,18 @@ responses_are() { # responses_are N: exactly N well-framed responses
 $(show_responses)"
   [ "$R_FRAMING" -eq 0 ] || fail "$R_FRAMING responses not framed as j<json>CRLF:
 $(od -c "$BATS_TEST_TMPDIR/raw" | head -20)"
+  handle_healthy
+}
+
+handle_healthy() { # pipe mode: riap-handle ended by itself, without a signal or a sanitizer report
+  [ "$RIAP_TRANSPORT" = pipe ] || return 0
+  case $R_EXIT in
+    killed) fail "riap-handle did not exit after its input ended" ;;
+    -*) fail "riap-handle was killed by signal ${R_EXIT#-}: $(tail -5 "$BATS_TEST_TMPDIR/stderr")" ;;
+    86|87) fail "riap-handle: sanitizer report (exit $R_EXIT): $(grep -v '^%riap-access' "$BATS_TEST_TMPDIR/stderr" | head -30)" ;;
+  esac
+  ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$BATS_TEST_TMPDIR/stderr" \
+    || fail "riap-handle: sanitizer report: $(grep -v '^%riap-access' "$BATS_TEST_TMPDIR/stderr" | head -30)"
 }
 
 message_has() { # message_has N TEXT...: the message of response N contains each TEXT

@@ -276,6 +276,16 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   check_all 'map(.[0]) == [range(25) | 200] and map(.[2]) == [range(1; 26) | . * 2]'
 }
 
+@test "hundreds of pipelined requests in one write are each answered, in order" {
+  local data= i pkgs=(/Math/ /Text/ /Util/)
+  for i in $(seq 0 299); do
+    data+="j{\"action\":\"info\",\"uri\":\"${pkgs[i % 3]}\"}"$'\r\n'
+  done
+  riap_talk "s:$data" shut
+  responses_are 300
+  check_all 'all(.[0] == 200) and map(.[2].uri) == [range(300) | ["/Math/", "/Text/", "/Util/"][. % 3]]'
+}
+
 @test "pipelined requests with bad ones among them are each answered, in order" {
   riap_talk "s:j$MULT"$'\r\n''j{"action":'$'\r\n''j[1]'$'\r\n''j{"action":"meta","uri":"/Math/nope"}'$'\r\n'"j$MULT"$'\r\n' shut
   responses_are 5
