@@ -1,0 +1,190 @@
+/* daemon.c: the process around the loop: default paths, the pid file,
+ * readiness, --daemonize, the process title, riap-log for the log paths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "listen.h"
+
+/* /var/run/NAME.x for root (/var/log for logs), else $HOME/NAME.x */
+const char *default_path(const char *suffix)
+{
+  static char buf[4][512];
+  static int n;
+  const char *dir, *home = getenv("HOME");
+  char *b = buf[n++ % 4];
+  int log = strstr(suffix, ".log") != 0;
+  if (geteuid() == 0) dir = log ? "/var/log" : "/var/run";
+  else dir = home && *home ? home : ".";
+  snprintf(b, 512, "%s/%s%s", dir, G.c.label, suffix);
+  return b;
+}
+
+void title_init(int argc, char **argv)
+{
+  char *end = argv[0];
+  int i;
+  if (!G.c.name) return;                   /* titles only with --name */
+  for (i = 0; i < argc && argv[i] == end; i++) end = argv[i] + strlen(argv[i]) + 1;
+  G.title = argv[0];
+  G.title_len = (size_t)(end - argv[0]);
+  {
+    char t[128];
+    snprintf(t, sizeof t, "riap-listen [%s]", G.c.name);
+    title_set(t);
+  }
+}
+
+void title_set(const char *s)
+{
+  size_t n = strlen(s);
+  if (!G.title || G.title_len < 2) return;
+  if (n > G.title_len - 1) n = G.title_len - 1;
+  memcpy(G.title, s, n);
+  memset(G.title + n, 0, G.title_len - n);
+}
+
+void ready_tell(void)
+{
+  G.ready_sent = 1;
+  if (G.c.notify_fd >= 0) {
+    if (write(G.c.notify_fd, "\n", 1) < 0) carp("warning: unable to write to the notification fd: ", strerror(errno));
+    close(G.c.notify_fd);
+    G.c.notify_fd = -1;
+  }
+  if (G.ready_fd2 > 0) {
+    if (write(G.ready_fd2, "\n", 1) < 0) { /* the parent is gone: nothing to tell */ }
+    close(G.ready_fd2);
+    G.ready_fd2 = -1;
+  }
+}
+
+void pidfile_write(void)
+{
+  char tmp[600], num[24];
+  int fd, n;
+  if (!G.c.pid_path && !G.c.daemonize) return;  /* under supervision nothing needs one */
+  if (!G.c.pid_path) G.c.pid_path = default_path(".pid");
+  snprintf(tmp, sizeof tmp, "%s.new", G.c.pid_path);
+  n = snprintf(num, sizeof num, "%ld\n", (long)getpid());
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, num, (size_t)n) != n || close(fd) < 0 || rename(tmp, G.c.pid_path) < 0)
+    diesys(111, "fatal: unable to write the pid file ", G.c.pid_path, ": ");
+}
+
+void pidfile_remove(void)
+{
+  char buf[24];
+  int fd, n;
+  if (!G.c.pid_path) return;
+  fd = open(G.c.pid_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  n = (int)read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n > 0) {
+    buf[n] = 0;
+    if (atol(buf) == (long)getpid()) unlink(G.c.pid_path);   /* ours, not a successor's */
+  }
+}
+
+void daemonize(void)
+{
+  int p[2];
+  pid_t pid;
+  char c;
+  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe: ");
+  pid = fork();
+  if (pid < 0) diesys(111, "fatal: fork: ");
+  if (pid > 0) {                           /* the parent returns once the daemon serves */
+    ssize_t r;
+    close(p[1]);
+    do r = read(p[0], &c, 1); while (r < 0 && errno == EINTR);
+    _exit(r == 1 ? 0 : 111);
+  }
+  close(p[0]);
+  G.ready_fd2 = p[1];
+  setsid();
+  dup2(G.devnull, 0);
+  /* a daemon has no terminal to write to: the logs go to files */
+  if (!G.c.access_log) G.c.access_log = default_path("-access.log");
+  if (!G.c.error_log) G.c.error_log = default_path("-error.log");
+}
+
+static const char *logger_path(void)
+{
+  static char path[4200];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+  if (n > 0) {
+    char *slash;
+    path[n] = 0;
+    slash = strrchr(path, '/');
+    if (slash) {
+      strcpy(slash + 1, "riap-log");
+      if (access(path, X_OK) == 0) return path;
+    }
+  }
+  return "riap-log";
+}
+
+static void logger_spawn(void)
+{
+  const char *argv[6];
+  pid_t pid;
+  argv[0] = logger_path();
+  argv[1] = "-a";
+  argv[2] = G.c.access_log ? G.c.access_log : "-";
+  argv[3] = "-e";
+  argv[4] = G.c.error_log ? G.c.error_log : "-";
+  argv[5] = 0;
+  pid = fork();
+  if (pid < 0) { G.log_restart_at = now_ms() + 1000; return; }
+  if (pid == 0) {
+    signals_child();
+    setpgid(0, 0);                         /* it ends at EOF, after everyone else */
+    dup2(G.log_rd, 0);
+    execvp(argv[0], (char *const *)argv);
+    carp("fatal: unable to run riap-log: ", strerror(errno));
+    _exit(111);
+  }
+  G.log_pid = pid;
+}
+
+void logger_start(void)
+{
+  int p[2];
+  if (!G.c.access_log && !G.c.error_log) return;
+  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe: ");
+  G.log_rd = p[0];
+  logger_spawn();
+  if (!G.log_pid) diesys(111, "fatal: unable to fork riap-log: ");
+  /* from here on every line of ours and of the workers goes to riap-log */
+  if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0) diesys(111, "fatal: dup2: ");
+  close(p[1]);
+}
+
+void logger_reaped(int status)
+{
+  G.log_pid = 0;
+  if (G.stopping) return;
+  /* the pipe is still open (we hold its read end): nothing written is lost,
+   * a new riap-log picks up where the old one stopped */
+  (void)status;
+  sleep(1);
+  logger_spawn();
+  carp("warning: riap-log died; restarted it");
+}
+
+void logger_finish(void)
+{
+  int status;
+  if (!G.log_pid) return;
+  close(G.log_rd);
+  dup2(G.devnull, 1);                      /* EOF for riap-log once the workers are gone */
+  dup2(G.devnull, 2);
+  while (waitpid(G.log_pid, &status, 0) < 0 && errno == EINTR) ;
+}

@@ -1,0 +1,284 @@
+/* riap-listen: binds TCP addresses and Unix sockets, runs a pool of
+ * workers (the command after --, normally riap-handle) and hands each
+ * accepted connection to an idle one over its control channel.
+ * See doc/riap-listen.8, riap-channel(5), riap-scoreboard(5). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "listen.h"
+
+#define VERSION "0.1.0"
+#define USAGE "riap-listen [-p ADDRS] [-s PATHS] [options] -- riap-handle [options] ROOT"
+
+struct global G;
+
+static void usage(const char *why, const char *what)
+{
+  if (why) carp("fatal: ", why, what);
+  die(100, "usage: ", USAGE);
+}
+
+static void help(void)
+{
+  printf("usage: %s\n\n"
+         "Listens on TCP addresses and Unix sockets, runs a pool of workers (the\n"
+         "command after --) and passes each connection to an idle one.\n\n"
+         "  -p, --ports LIST            TCP: N, :N, *:N, 1.2.3.4:N, [::1]:N (repeatable, commas)\n"
+         "  -s, --unix-sockets LIST     Unix sockets: absolute paths (repeatable, commas)\n"
+         "      --socket-mode MODE      octal mode of the Unix socket files\n"
+         "      --socket-owner USER     owner of the Unix socket files\n"
+         "      --socket-group GROUP    group of the Unix socket files\n"
+         "      --start-servers N       workers kept ready (default 3; 0: one, no scaling)\n"
+         "      --max-clients N         most workers (default 150)\n"
+         "      --max-requests-per-child N  a worker exits after N requests (default 1000, 0: never)\n"
+         "      --spare-timeout SECS    extra workers retire after SECS idle (default 10)\n"
+         "      --timeout SECS          idle connections are closed after SECS (default 120)\n"
+         "      --grace SECS            on TERM, wait at most SECS for requests (default 30)\n"
+         "      --notification-fd N     write a newline to fd N once ready (s6)\n"
+         "      --name NAME             process titles, default file names\n"
+         "      --pid-path PATH         write the pid there\n"
+         "      --scoreboard-path PATH  the scoreboard (0 or empty: none)\n"
+         "      --access-log-path PATH  spawn riap-log for the access log\n"
+         "      --error-log-path PATH   spawn riap-log for the error log\n"
+         "      --daemonize             go to the background once ready\n"
+         "      --require-root          refuse to run unless root\n"
+         "  -h, --help                  this help\n"
+         "  -V, --version               print the version\n\n"
+         "See riap-listen(8).\n", USAGE);
+  exit(0);
+}
+
+static double number(const char *opt, const char *s, double min, double max)
+{
+  char *end;
+  double d;
+  errno = 0;
+  d = strtod(s, &end);
+  if (!*s || *end || errno || d < min || d > max) {
+    char why[160];
+    snprintf(why, sizeof why, "%s needs a number from %g to %g, not '%.40s'", opt, min, max, s);
+    usage(why, "");
+  }
+  return d;
+}
+
+static void options(int argc, char **argv)
+{
+  enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
+         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT };
+  static const struct option longopts[] = {
+    { "ports", required_argument, 0, 'p' },
+    { "unix-sockets", required_argument, 0, 's' },
+    { "socket-mode", required_argument, 0, O_MODE },
+    { "socket-owner", required_argument, 0, O_OWNER },
+    { "socket-group", required_argument, 0, O_GROUP },
+    { "start-servers", required_argument, 0, O_START },
+    { "max-clients", required_argument, 0, O_MAX },
+    { "max-requests-per-child", required_argument, 0, O_MAXREQ },
+    { "spare-timeout", required_argument, 0, O_SPARE },
+    { "timeout", required_argument, 0, O_TIMEOUT },
+    { "grace", required_argument, 0, O_GRACE },
+    { "notification-fd", required_argument, 0, O_NOTIFY },
+    { "name", required_argument, 0, O_NAME },
+    { "pid-path", required_argument, 0, O_PID },
+    { "scoreboard-path", required_argument, 0, O_SB },
+    { "access-log-path", required_argument, 0, O_ALOG },
+    { "error-log-path", required_argument, 0, O_ELOG },
+    { "daemonize", no_argument, 0, O_DAEMON },
+    { "require-root", no_argument, 0, O_ROOT },
+    { "help", no_argument, 0, 'h' },
+    { "version", no_argument, 0, 'V' },
+    { 0, 0, 0, 0 }
+  };
+  struct conf *c = &G.c;
+  int opt;
+  char *end;
+
+  c->start_servers = 3;
+  c->max_clients = 150;
+  c->max_requests = 1000;
+  c->timeout = 120;
+  c->spare_timeout = 10;
+  c->grace = 30;
+  c->notify_fd = -1;
+  c->socket_mode = -1;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1) {
+    switch (opt) {
+      case 'p': sockets_add(optarg, 1); break;
+      case 's': sockets_add(optarg, 0); break;
+      case O_MODE:
+        errno = 0;
+        c->socket_mode = (int)strtol(optarg, &end, 8);
+        if (!*optarg || *end || errno || c->socket_mode < 0 || c->socket_mode > 07777)
+          usage("--socket-mode needs an octal mode, not ", optarg);
+        break;
+      case O_OWNER: c->socket_owner = optarg; break;
+      case O_GROUP: c->socket_group = optarg; break;
+      case O_START: c->start_servers = (unsigned)number("--start-servers", optarg, 0, 10000); break;
+      case O_MAX: c->max_clients = (unsigned)number("--max-clients", optarg, 1, 10000); break;
+      case O_MAXREQ: c->max_requests = (unsigned long)number("--max-requests-per-child", optarg, 0, 1e15); break;
+      case O_SPARE: c->spare_timeout = number("--spare-timeout", optarg, 0, 86400); break;
+      case O_TIMEOUT: c->timeout = number("--timeout", optarg, 0.001, 86400); break;
+      case O_GRACE: c->grace = number("--grace", optarg, 0, 86400); break;
+      case O_NOTIFY: c->notify_fd = (int)number("--notification-fd", optarg, 3, 1 << 20); break;
+      case O_NAME:
+        if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
+        c->name = optarg;
+        break;
+      case O_PID: c->pid_path = optarg; break;
+      case O_SB: c->scoreboard_path = optarg; break;
+      case O_ALOG: c->access_log = optarg; break;
+      case O_ELOG: c->error_log = optarg; break;
+      case O_DAEMON: c->daemonize = 1; break;
+      case O_ROOT: c->require_root = 1; break;
+      case 'h': help(); break;
+      case 'V': printf("riap-listen %s\n", VERSION); exit(0);
+      default: usage("unknown option or missing value: ", argv[optind - 1]);
+    }
+  }
+  if (!G.nls) usage("no address: give --ports or --unix-sockets", "");
+  if (optind >= argc) usage("no worker command after --", "");
+  c->cmd = argv + optind;
+  if (c->start_servers > c->max_clients) c->max_clients = c->start_servers;
+  if (c->start_servers == 0) c->max_clients = 1;          /* one worker, no scaling */
+  c->label = c->name ? c->name : "riap-listen";
+}
+
+long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void warn_limited(const char *a, const char *b, const char *c)
+{
+  long long t = now_ms();
+  if (t - G.last_warn < 1000) return;
+  G.last_warn = t;
+  carp("warning: ", a, b, c);
+}
+
+/* fds 0, 1, 2 open, so that no socket and no connection is ever one of them */
+static void std_fds(void)
+{
+  int fd;
+  G.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (G.devnull < 0) diesys(111, "fatal: unable to open /dev/null: ");
+  while (G.devnull <= 2) {
+    fd = fcntl(G.devnull, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) diesys(111, "fatal: unable to dup: ");
+    G.devnull = fd;
+  }
+  for (fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && dup2(G.devnull, fd) < 0) diesys(111, "fatal: unable to dup: ");
+}
+
+static void fd_limit(void)
+{
+  struct rlimit r;
+  rlim_t need = (rlim_t)G.c.max_clients * 2 + QUEUE_MAX * 8 + G.nls + 64;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < need) {
+    r.rlim_cur = r.rlim_max < need ? r.rlim_max : need;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+static void scoreboard_setup(void)
+{
+  const char *p = G.c.scoreboard_path ? G.c.scoreboard_path : default_path(".scoreboard");
+  struct riap_sb old;
+  if (!*p || !strcmp(p, "0")) return;
+  G.c.scoreboard_path = p;
+  if (riap_sb_open(&old, p, 0)) {
+    long pid = (long)old.h->listener_pid;
+    riap_sb_close(&old);
+    if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+      char num[24];
+      snprintf(num, sizeof num, "%ld", pid);
+      die(111, "fatal: scoreboard ", p, " is in use by pid ", num, " (use --name or --scoreboard-path)");
+    }
+  }
+  if (!riap_sb_create(&G.sb, p, G.nslots, G.c.label))
+    diesys(111, "fatal: unable to create the scoreboard ", p, ": ");
+  G.have_sb = 1;
+}
+
+static void events_setup(void)
+{
+  struct epoll_event ev;
+  G.ep = epoll_create1(EPOLL_CLOEXEC);
+  if (G.ep < 0) diesys(111, "fatal: unable to create an epoll set: ");
+  ev.events = EPOLLIN;
+  ev.data.u64 = (uint64_t)EV_SIGNAL << 32;
+  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, G.sigfd, &ev) < 0) diesys(111, "fatal: epoll_ctl: ");
+}
+
+static void begin_stop(void)
+{
+  unsigned i;
+  if (G.stopping) return;
+  G.stopping = 1;
+  G.stop_deadline = now_ms() + (long long)(G.c.grace * 1000);
+  for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
+  sockets_close();
+  pool_stop();
+}
+
+int main(int argc, char **argv)
+{
+  errmsg_iam("riap-listen");
+  options(argc, argv);
+  if (G.c.require_root && geteuid() != 0) die(100, "fatal: --require-root: not running as root");
+  std_fds();
+  signal(SIGPIPE, SIG_IGN);
+  G.sigfd = signals_open();
+  fd_limit();
+  G.nslots = G.c.max_clients + (G.c.start_servers ? G.c.start_servers : 1);   /* room for a reload */
+  sockets_bind();
+  if (G.c.daemonize) daemonize();
+  logger_start();
+  pidfile_write();
+  scoreboard_setup();
+  title_init(argc, argv);
+  events_setup();
+  pool_init();
+  sockets_watch(1);
+
+  for (;;) {
+    struct epoll_event evs[64];
+    int n, k, term = 0, hup = 0, chld = 0;
+    long wait = pool_tick();
+    if (G.stopping && !pool_live() && !G.qlen) break;
+    sockets_watch(!G.stopping && G.qlen < QUEUE_MAX && now_ms() >= G.accept_after);
+    if (!G.stopping && G.qlen < QUEUE_MAX && now_ms() < G.accept_after) {
+      long a = (long)(G.accept_after - now_ms());
+      if (wait < 0 || a < wait) wait = a;
+    }
+    n = epoll_wait(G.ep, evs, 64, (int)wait);
+    if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait: ");
+    for (k = 0; k < n; k++) {
+      unsigned kind = (unsigned)(evs[k].data.u64 >> 32), i = (unsigned)evs[k].data.u64;
+      if (kind == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
+      else if (kind == EV_LISTEN) sockets_accept(i, QUEUE_MAX);
+      else if (kind == EV_WORKER) pool_readable(i);
+    }
+    if (chld) pool_reap();
+    if (hup && !G.stopping) pool_reload();
+    if (term) begin_stop();
+  }
+  if (G.have_sb) { unlink(G.c.scoreboard_path); riap_sb_close(&G.sb); }
+  pidfile_remove();
+  logger_finish();
+  return 0;
+}

@@ -1,0 +1,388 @@
+/* pool.c: the workers: spawning (with back-off), the queue of accepted
+ * connections, dispatch over the control channels, growth and idle
+ * retirement, reload by generation, stop, reaping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "riap_chan.h"
+#include "listen.h"
+
+static unsigned min_workers(void) { return G.c.start_servers ? G.c.start_servers : 1; }
+
+static struct riap_sb_slot *sbslot(unsigned i) { return G.have_sb ? riap_sb_slot(&G.sb, i) : 0; }
+
+void pool_init(void)
+{
+  unsigned i;
+  G.wk = calloc(G.nslots, sizeof *G.wk);
+  if (!G.wk) die(111, "fatal: out of memory");
+  for (i = 0; i < G.nslots; i++) G.wk[i].ctl = -1;
+  G.gen = 1;
+  if (G.have_sb) riap_sb_setgen(&G.sb, G.gen);
+}
+
+unsigned pool_live(void)
+{
+  unsigned i, n = 0;
+  for (i = 0; i < G.nslots; i++) if (G.wk[i].st != WK_FREE) n++;
+  return n;
+}
+
+void queue_push(int fd, unsigned li, const struct riap_peer *p)
+{
+  struct pending *q;
+  if (G.qlen >= sizeof G.q / sizeof *G.q) { close(fd); return; }
+  q = &G.q[(G.qhead + G.qlen) % (sizeof G.q / sizeof *G.q)];
+  q->fd = fd;
+  q->li = li;
+  q->id = ++G.next_id;
+  q->peer = *p;
+  G.qlen++;
+}
+
+static void setenv_num(const char *name, unsigned long long v)
+{
+  char num[24];
+  snprintf(num, sizeof num, "%llu", v);
+  setenv(name, num, 1);
+}
+
+static void spawn(unsigned slot)
+{
+  struct wk *w = &G.wk[slot];
+  struct epoll_event ev;
+  int sp[2];
+  pid_t pid;
+
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    warn_limited("unable to create a control channel: ", strerror(errno), "");
+    G.spawn_after = now_ms() + BACKOFF_MIN_MS;
+    return;
+  }
+  riap_sb_assign(sbslot(slot), G.gen);
+  pid = fork();
+  if (pid < 0) {
+    warn_limited("unable to fork: ", strerror(errno), "");
+    G.spawn_after = now_ms() + BACKOFF_MIN_MS;
+    close(sp[0]); close(sp[1]);
+    riap_sb_clear(sbslot(slot));
+    return;
+  }
+  if (pid == 0) {
+    riap_sb_setpid(sbslot(slot), (long)getpid());   /* the slot's only writer from now on */
+    signals_child();
+    setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
+    dup2(G.devnull, 0);
+    if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);    /* the only fd the worker inherits */
+    setenv_num("RIAP_CONTROL_FD", (unsigned long long)sp[1]);
+    setenv_num("RIAP_SLOT", slot);
+    setenv_num("RIAP_GENERATION", G.gen);
+    setenv_num("RIAP_MAX_REQUESTS", G.c.max_requests);
+    {
+      char t[32];
+      snprintf(t, sizeof t, "%.3f", G.c.timeout);
+      setenv("RIAP_TIMEOUT", t, 1);
+    }
+    if (G.have_sb) setenv("RIAP_SCOREBOARD", G.c.scoreboard_path, 1);
+    else unsetenv("RIAP_SCOREBOARD");
+    if (G.c.name) setenv("RIAP_NAME", G.c.name, 1);
+    else unsetenv("RIAP_NAME");
+    execvp(G.c.cmd[0], G.c.cmd);
+    carp("fatal: unable to run ", G.c.cmd[0], ": ", strerror(errno));
+    _exit(111);
+  }
+  close(sp[1]);
+  fcntl(sp[0], F_SETFL, O_NONBLOCK);
+  memset(w, 0, sizeof *w);
+  w->pid = pid;
+  w->ctl = sp[0];
+  w->st = WK_STARTING;
+  w->gen = G.gen;
+  w->since = now_ms();
+  ev.events = EPOLLIN;
+  ev.data.u64 = (uint64_t)EV_WORKER << 32 | slot;
+  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, w->ctl, &ev) < 0) diesys(111, "fatal: epoll_ctl: ");
+}
+
+static int free_slot(void)
+{
+  unsigned i;
+  for (i = 0; i < G.nslots; i++) if (G.wk[i].st == WK_FREE) return (int)i;
+  return -1;
+}
+
+static void close_ctl(struct wk *w)
+{
+  if (w->ctl >= 0) close(w->ctl);      /* leaves the epoll set with it */
+  w->ctl = -1;
+}
+
+static int send_plain(struct wk *w, unsigned type)
+{
+  struct riap_chan_msg m;
+  memset(&m.h, 0, sizeof m.h);
+  m.h.type = (uint16_t)type;
+  if (w->ctl < 0 || !riap_chan_send(w->ctl, &m, -1)) return 0;
+  return 1;
+}
+
+/* tells w to go: RETIRE (after its connection) or STOP (after its request) */
+static void tell(struct wk *w, unsigned type)
+{
+  if (w->told && type == RIAP_CHAN_RETIRE) return;
+  if (w->told == (int)type) return;
+  send_plain(w, type);
+  w->told = (int)type;
+  if (w->st == WK_IDLE || w->st == WK_STARTING) w->st = WK_EXITING;
+}
+
+/* an idle worker: the current generation first, the most recently idle */
+static struct wk *pick_idle(void)
+{
+  struct wk *best = 0;
+  unsigned i;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->st != WK_IDLE || w->told) continue;
+    if (!best || (w->gen == G.gen && best->gen != G.gen)
+        || (w->gen == best->gen && w->since > best->since)) best = w;
+  }
+  return best;
+}
+
+static void dispatch(void)
+{
+  while (G.qlen) {
+    struct pending *q = &G.q[G.qhead];
+    struct riap_chan_msg m;
+    struct wk *w = pick_idle();
+    if (!w) return;
+    riap_chan_setconn(&m, q->id, q->li, &q->peer);
+    if (!riap_chan_send(w->ctl, &m, q->fd)) {
+      /* the worker is gone or broken: never hand this connection to two */
+      w->st = WK_EXITING;
+      w->told = RIAP_CHAN_STOP;
+      close_ctl(w);
+      continue;
+    }
+    close(q->fd);                      /* the worker holds it now */
+    G.qhead = (G.qhead + 1) % (sizeof G.q / sizeof *G.q);
+    G.qlen--;
+    w->st = WK_BUSY;
+    w->conn = q->id;
+    if (G.stopping) tell(w, RIAP_CHAN_STOP);
+  }
+}
+
+static void counts(unsigned *cur, unsigned *idle, unsigned *starting, int *cur_ready)
+{
+  unsigned i;
+  *cur = *idle = *starting = 0;
+  *cur_ready = 0;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->gen != G.gen || w->told || w->st == WK_FREE || w->st == WK_EXITING) continue;
+    (*cur)++;
+    if (w->st == WK_IDLE) (*idle)++;
+    if (w->st == WK_STARTING) (*starting)++;
+    else *cur_ready = 1;
+  }
+}
+
+long pool_tick(void)
+{
+  long long t = now_ms();
+  long wait = -1;
+  unsigned cur, idle, starting, i;
+  int cur_ready;
+
+  dispatch();
+  counts(&cur, &idle, &starting, &cur_ready);
+
+  /* after a reload, the old generation goes once the new one serves */
+  if (cur_ready || G.stopping)
+    for (i = 0; i < G.nslots; i++) {
+      struct wk *w = &G.wk[i];
+      if (w->st != WK_FREE && w->gen != G.gen && !w->told) tell(w, RIAP_CHAN_RETIRE);
+    }
+
+  if (G.stopping) {
+    for (i = 0; i < G.nslots; i++) {
+      struct wk *w = &G.wk[i];
+      if (w->st == WK_FREE) continue;
+      if (w->st == WK_BUSY || (w->st != WK_STARTING && !G.qlen)) tell(w, RIAP_CHAN_STOP);
+    }
+    if (t >= G.stop_deadline)            /* nobody will take them now */
+      while (G.qlen) {
+        close(G.q[G.qhead].fd);
+        G.qhead = (G.qhead + 1) % (sizeof G.q / sizeof *G.q);
+        G.qlen--;
+      }
+    if (t >= G.stop_deadline && pool_live()) {
+      if (!G.kill_at) {
+        carp("warning: grace period over: terminating the workers still running");
+        for (i = 0; i < G.nslots; i++) if (G.wk[i].pid > 0 && G.wk[i].st != WK_FREE) kill(G.wk[i].pid, SIGTERM);
+        G.kill_at = t + 1000;
+      } else if (t >= G.kill_at) {
+        for (i = 0; i < G.nslots; i++) if (G.wk[i].pid > 0 && G.wk[i].st != WK_FREE) kill(G.wk[i].pid, SIGKILL);
+        G.kill_at = t + 1000;
+      }
+      wait = 100;
+    } else if (pool_live()) {
+      wait = (long)(G.stop_deadline - t);
+    }
+    if (!G.qlen) return wait < -1 ? 0 : wait;
+  }
+
+  /* spawn: the minimum, then as many as there are connections waiting */
+  {
+    unsigned want = min_workers();
+    unsigned demand = G.qlen > idle + starting ? G.qlen - (idle + starting) : 0;
+    if (cur + demand > want || G.stopping) want = cur + demand;
+    if (want > G.c.max_clients) want = G.c.max_clients;
+    while (cur < want) {
+      int s;
+      if (t < G.spawn_after) {
+        long w = (long)(G.spawn_after - t);
+        if (wait < 0 || w < wait) wait = w;
+        break;
+      }
+      s = free_slot();
+      if (s < 0) break;                 /* retiring workers still hold the slots */
+      spawn((unsigned)s);
+      if (G.wk[s].st == WK_FREE) break; /* spawn failed: back-off set */
+      cur++;
+    }
+  }
+
+  /* idle retirement: extra workers idle too long go, one at a time */
+  if (!G.stopping && cur > min_workers() && G.c.max_clients > 1) {
+    long long limit = (long long)(G.c.spare_timeout * 1000);
+    struct wk *oldest = 0;
+    for (i = 0; i < G.nslots; i++) {
+      struct wk *w = &G.wk[i];
+      if (w->st == WK_IDLE && !w->told && w->gen == G.gen && (!oldest || w->since < oldest->since)) oldest = w;
+    }
+    if (oldest) {
+      long long due = oldest->since + limit;
+      if (due < G.last_retire + RETIRE_GAP_MS) due = G.last_retire + RETIRE_GAP_MS;
+      if (t >= due) {
+        tell(oldest, RIAP_CHAN_RETIRE);
+        G.last_retire = t;
+        due = t + RETIRE_GAP_MS;
+      }
+      if (due < t) due = t;
+      if (wait < 0 || due - t < wait) wait = (long)(due - t);
+    }
+  }
+  dispatch();
+  return wait < -1 ? 0 : wait;
+}
+
+static void ready(unsigned slot)
+{
+  struct wk *w = &G.wk[slot];
+  if (w->st != WK_STARTING) return;
+  w->st = WK_IDLE;
+  w->since = now_ms();
+  G.fails = 0;
+  G.spawn_after = 0;
+  if (w->gen == 1) G.ready_count++;
+  if (!G.ready_sent && G.ready_count >= min_workers()) ready_tell();
+}
+
+void pool_readable(unsigned slot)
+{
+  struct wk *w = &G.wk[slot];
+  int k;
+  for (k = 0; k < 64 && w->ctl >= 0; k++) {
+    struct riap_chan_msg m;
+    int fd, rc = riap_chan_recv(w->ctl, &m, &fd);
+    if (rc < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (rc == 0 || (rc < 0 && errno != EPROTO)) {   /* it closed its end: exiting */
+      if (w->st != WK_FREE) w->st = WK_EXITING;
+      close_ctl(w);
+      return;
+    }
+    if (rc < 0 || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE)) {
+      char num[24];
+      snprintf(num, sizeof num, "%ld", (long)w->pid);
+      carp("error: worker ", num, ": ", rc < 0 ? "malformed control message" : "unexpected control message ",
+           rc < 0 ? "" : riap_chan_typename(m.h.type), "; killing it");
+      if (fd >= 0) close(fd);
+      kill(w->pid, SIGKILL);
+      w->st = WK_EXITING;
+      close_ctl(w);
+      return;
+    }
+    if (m.h.type == RIAP_CHAN_READY) { ready(slot); continue; }
+    /* DONE */
+    w->requests += (unsigned long)m.u.done.requests;
+    w->conn = 0;
+    if ((m.h.flags & RIAP_CHAN_EXITING) || w->told) w->st = WK_EXITING;
+    else { w->st = WK_IDLE; w->since = now_ms(); }
+  }
+}
+
+static void describe(char *buf, size_t size, int status)
+{
+  if (WIFSIGNALED(status)) snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+  else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
+}
+
+void pool_reap(void)
+{
+  for (;;) {
+    int status;
+    unsigned i;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid == G.log_pid) { logger_reaped(status); continue; }
+    for (i = 0; i < G.nslots; i++) if (G.wk[i].pid == pid && G.wk[i].st != WK_FREE) break;
+    if (i == G.nslots) continue;
+    {
+      struct wk *w = &G.wk[i];
+      char num[24], how[48];
+      snprintf(num, sizeof num, "%ld", (long)pid);
+      describe(how, sizeof how, status);
+      if (w->st == WK_STARTING) {
+        long back;
+        G.fails++;
+        back = BACKOFF_MIN_MS << (G.fails > 6 ? 6 : G.fails - 1);
+        if (back > BACKOFF_MAX_MS) back = BACKOFF_MAX_MS;
+        G.spawn_after = now_ms() + back;
+        warn_limited("worker ", num, " died before it was ready; spawning more slowly");
+        (void)how;
+      } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {
+        carp("warning: worker ", num, " ", how, w->st == WK_BUSY ? " while serving a connection" : "");
+      }
+      close_ctl(w);
+      riap_sb_clear(sbslot(i));
+      memset(w, 0, sizeof *w);
+      w->ctl = -1;
+    }
+  }
+}
+
+void pool_reload(void)
+{
+  G.gen++;
+  if (G.have_sb) riap_sb_setgen(&G.sb, G.gen);
+  G.fails = 0;
+  G.spawn_after = 0;
+  /* pool_tick spawns the new generation; the old one is retired once a
+   * new worker is ready, so nothing waits meanwhile */
+}
+
+void pool_stop(void)
+{
+  /* pool_tick sends STOP to each worker as the queue allows */
+}
