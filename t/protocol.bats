@@ -518,7 +518,6 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 }
 
 @test "an argument that fails its schema gets 400 naming it" {
-  skip "schema validation comes with the lib/sah issue"
   rq '{"action":"call","uri":"/Nasty/echo","args":{"n":11}}'
   check 0 '.[0] == 400 and .[1] == "Argument '"'n'"' fails validation: Must be at most 10"'
 }

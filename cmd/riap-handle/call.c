@@ -41,6 +41,29 @@ static int take_arg(json_t *out, const char *key, size_t n, json_t *val, int v12
   return 1;
 }
 
+/* one declared arg: present, or required, or defaulted; then its schema */
+static int check_arg(const struct farg *a, json_t *out, struct reply *r)
+{
+  char why[SAH_ERRMAX];
+  json_t *v = json_object_get(out, a->name), *def;
+  if (!v) {
+    if (a->req) return reply_set(r, 400, "Missing required argument: %s", a->name), 0;
+    def = json_object_get(a->spec, "default");
+    if (!def && a->compiled) def = sah_default(a->compiled);
+    if (!def) return 1;                   /* absent and optional: nothing to check */
+    json_object_set(out, a->name, def);
+    v = def;
+  }
+  if (!a->compiled) return 1;
+  json_incref(v);
+  if (!sah_validate(a->compiled, &v, why)) {
+    json_decref(v);
+    return reply_set(r, 400, "Argument '%s' fails validation: %s", a->name, why), 0;
+  }
+  json_object_set_new(out, a->name, v);  /* validation may have filled defaults inside it */
+  return 1;
+}
+
 /* the arguments the function will get, or NULL with the reply set */
 static json_t *check_args(const struct funcmeta *m, const struct riap_req *q, struct reply *r)
 {
@@ -58,14 +81,8 @@ static json_t *check_args(const struct funcmeta *m, const struct riap_req *q, st
       goto fail;
     }
   }
-  for (i = 0; i < m->nargs; i++) {
-    const struct farg *a = &m->args[i];
-    json_t *def;
-    if (json_object_get(out, a->name)) continue;
-    if (a->req) { reply_set(r, 400, "Missing required argument: %s", a->name); goto fail; }
-    def = json_object_get(a->spec, "default");
-    if (def) json_object_set(out, a->name, def);
-  }
+  for (i = 0; i < m->nargs; i++)
+    if (!check_arg(&m->args[i], out, r)) goto fail;
   return out;
 fail:
   json_decref(out);

@@ -42,19 +42,12 @@ static void add(struct words *w, json_t *value, json_t *summary)
   free(text.s);
 }
 
-static void from_schema(struct words *w, json_t *schema)
+static void from_schema(struct words *w, const sah_schema *schema)
 {
-  json_t *in = schema_clause(schema, "in");
-  size_t i, n;
-  const char *t = schema_type(schema, &n);
-  for (i = 0; i < json_array_size(in); i++) add(w, json_array_get(in, i), 0);
-  if (t && n == 4 && !memcmp(t, "bool", 4)) {
-    json_t *no = json_integer(0), *yes = json_integer(1);
-    add(w, no, 0);
-    add(w, yes, 0);
-    json_decref(no);
-    json_decref(yes);
-  }
+  json_t *values = sah_completions(schema);
+  size_t i;
+  for (i = 0; i < json_array_size(values); i++) add(w, json_array_get(values, i), 0);
+  json_decref(values);
 }
 
 static void from_examples(struct words *w, json_t *examples)
@@ -72,7 +65,7 @@ void complete_run(struct server *s, struct riap_entity *e, const struct riap_req
   struct funcmeta *m;
   const struct farg *a;
   struct words w;
-  json_t *schema;
+  const sah_schema *schema;
   (void)s;
   if (e->meta_state == RIAP_META_BROKEN) { meta_check(e, r); return; }
   if (!(m = funcmeta_get(e))) { reply_set(r, 500, "Out of memory"); return; }
@@ -85,11 +78,9 @@ void complete_run(struct server *s, struct riap_entity *e, const struct riap_req
   w.list = json_array();
   w.prefix = q->word ? q->word : "";
   w.ci = q->ci;
-  schema = a->schema;
-  if (q->action == RIAP_A_COMPLETE_ARG_ELEM) {
-    json_t *of = schema_clause(schema, "of");
-    schema = of ? of : schema_clause(schema, "each_elem");
-  } else from_examples(&w, json_object_get(a->spec, "examples"));
+  schema = a->compiled;
+  if (q->action == RIAP_A_COMPLETE_ARG_ELEM) schema = schema ? sah_elem(schema) : 0;
+  else from_examples(&w, json_object_get(a->spec, "examples"));
   if (schema) from_schema(&w, schema);
   reply_ok(r, json_pack("{s:o,s:i}", "words", w.list, "static", 1));
 }

@@ -4,40 +4,6 @@
 #include "handle.h"
 #include "funcmeta.h"
 
-const char *schema_type(json_t *schema, size_t *len)
-{
-  const char *t;
-  size_t n;
-  if (json_is_array(schema)) schema = json_array_get(schema, 0);
-  if (!json_is_string(schema)) return 0;
-  t = json_string_value(schema);
-  n = json_string_length(schema);
-  if (n && t[n - 1] == '*') n--;
-  *len = n;
-  return t;
-}
-
-json_t *schema_clause(json_t *schema, const char *name)
-{
-  size_t i, n = json_array_size(schema);
-  json_t *set;
-  if (n < 2) return 0;
-  set = json_array_get(schema, 1);
-  if (json_is_object(set)) return json_object_get(set, name);
-  for (i = 1; i + 1 < n; i += 2) {
-    json_t *k = json_array_get(schema, i);
-    if (json_is_string(k) && !strcmp(json_string_value(k), name)) return json_array_get(schema, i + 1);
-  }
-  return 0;
-}
-
-static int type_is(json_t *schema, const char *want)
-{
-  size_t n;
-  const char *t = schema_type(schema, &n);
-  return t && n == strlen(want) && !memcmp(t, want, n);
-}
-
 static int bad(struct funcmeta *m, const char *why)
 {
   snprintf(m->err, sizeof m->err, "%s", why);
@@ -50,6 +16,7 @@ static int compile_args(struct funcmeta *m, json_t *args)
   const char *name;
   json_t *spec;
   size_t i = 0;
+  char why[SAH_ERRMAX];
   if (!args) return 1;
   if (!json_is_object(args)) return bad(m, "args must be an object");
   m->has_args = 1;
@@ -67,6 +34,11 @@ static int compile_args(struct funcmeta *m, json_t *args)
     a->name = name;
     a->spec = spec;
     a->schema = json_object_get(spec, "schema");
+    if (a->schema && !(a->compiled = sah_compile(a->schema, why))) {
+      snprintf(m->err, sizeof m->err, "arg '%.64s': %s", name, why);
+      m->ok = 0;
+      return 0;
+    }
     a->req = json_is_true(json_object_get(spec, "req")) ||
              (json_is_integer(json_object_get(spec, "req")) && json_integer_value(json_object_get(spec, "req")));
     pos = json_object_get(spec, "pos");
@@ -101,15 +73,27 @@ static int compile(struct funcmeta *m, json_t *meta)
   }
   v = json_object_get(json_object_get(meta, "features"), "dry_run");
   m->dry_run_ok = json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
-  result = json_object_get(meta, "result");
-  m->result_buf = type_is(json_object_get(result, "schema"), "buf");
+  result = json_object_get(json_object_get(meta, "result"), "schema");
+  if (result) {
+    char why[SAH_ERRMAX];
+    sah_schema *rs = sah_compile(result, why);
+    if (!rs) {
+      snprintf(m->err, sizeof m->err, "result: %s", why);
+      m->ok = 0;
+      return 0;
+    }
+    m->result_buf = !strcmp(sah_type(rs), "buf");
+    sah_free(rs);
+  }
   return 1;
 }
 
 void funcmeta_free(void *p)
 {
   struct funcmeta *m = p;
+  size_t i;
   if (!m) return;
+  for (i = 0; i < m->nargs; i++) sah_free(m->args[i].compiled);
   free(m->args);
   free(m);
 }

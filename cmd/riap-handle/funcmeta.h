@@ -3,11 +3,13 @@
 #define RIAP_FUNCMETA_H
 #include <jansson.h>
 #include "riap_tree.h"
+#include "riap_sah.h"
 
 struct farg {
   const char *name;             /* borrowed from the metadata */
   json_t *spec;                 /* the arg spec, borrowed */
   json_t *schema;               /* borrowed; NULL when none */
+  sah_schema *compiled;         /* NULL when no schema */
   int req;
   long pos;                     /* -1 when not positional */
   int slurpy;
@@ -15,7 +17,7 @@ struct farg {
 
 struct funcmeta {
   int ok;                       /* 0: err says why (answered 531) */
-  char err[256];
+  char err[SAH_ERRMAX + 96];
   int has_args;                 /* metadata declares args: unknown ones are refused */
   struct farg *args;
   size_t nargs;
@@ -32,12 +34,5 @@ struct funcmeta *funcmeta_get(struct riap_entity *e);
 
 /* funcmeta_arg: the arg named name (n bytes), or NULL. */
 const struct farg *funcmeta_arg(const struct funcmeta *m, const char *name, size_t n);
-
-/* schema_type: the base type of a schema as written ("int" for "int*",
- * ["int*",...], ["int",{...}]); NULL when it has none. */
-const char *schema_type(json_t *schema, size_t *len);
-
-/* schema_clause: the value of clause name in a schema as written, or NULL. */
-json_t *schema_clause(json_t *schema, const char *name);
 
 #endif
