@@ -17,7 +17,7 @@ typedef struct sah_schema sah_schema;
 sah_schema *sah_compile(json_t *schema, char *err);
 
 /* sah_normalize: returns a new reference to the normalized form
- * [type, {clauses}] (as the spec's normalize_schema), or NULL with err. */
+ * [type, {clauses}, {extras}] (as the spec's normalize_schema), or NULL with err. */
 json_t *sah_normalize(json_t *schema, char *err);
 
 /* sah_validate: checks *value (which may be NULL: absent/undef) against s.
