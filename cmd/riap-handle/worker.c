@@ -74,7 +74,7 @@ static void send_msg(struct worker *w, struct riap_chan_msg *m)
 {
   if (!riap_chan_send(w->ctl, m, -1)) {
     if (errno == EPIPE || errno == ECONNRESET) _exit(0);   /* the listener is gone */
-    diesys(111, "fatal: unable to write to the control channel: ");
+    diesys(111, "fatal: unable to write to the control channel");
   }
 }
 
@@ -155,7 +155,7 @@ int worker_run(struct server *s, int argc, char **argv)
   if (s->log_fd < 0) s->log_fd = 1;
   w.watch = 1;
   if (sbpath && *sbpath) {
-    if (!riap_sb_open(&w.sb, sbpath, 1)) diesys(111, "fatal: unable to open the scoreboard ", sbpath, ": ");
+    if (!riap_sb_open(&w.sb, sbpath, 1)) diesys(111, "fatal: unable to open the scoreboard ", sbpath);
     s->sb = riap_sb_slot(&w.sb, (unsigned)slot);
     if (!s->sb) die(111, "fatal: RIAP_SLOT is beyond the scoreboard");
   }
@@ -186,7 +186,7 @@ int worker_run(struct server *s, int argc, char **argv)
     rc = riap_chan_recv(w.ctl, &m, &fd);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
-    if (rc < 0) diesys(111, "fatal: unable to read the control channel: ");
+    if (rc < 0) diesys(111, "fatal: unable to read the control channel");
     if (rc == 0 || m.h.type == RIAP_CHAN_STOP || m.h.type == RIAP_CHAN_RETIRE) break;
     if (m.h.type != RIAP_CHAN_CONN)
       die(101, "fatal: unexpected control message: ", riap_chan_typename(m.h.type));

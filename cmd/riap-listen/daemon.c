@@ -74,7 +74,7 @@ void pidfile_write(void)
   n = snprintf(num, sizeof num, "%ld\n", (long)getpid());
   fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || write(fd, num, (size_t)n) != n || close(fd) < 0 || rename(tmp, G.c.pid_path) < 0)
-    diesys(111, "fatal: unable to write the pid file ", G.c.pid_path, ": ");
+    diesys(111, "fatal: unable to write the pid file ", G.c.pid_path);
 }
 
 void pidfile_remove(void)
@@ -97,9 +97,9 @@ void daemonize(void)
   int p[2];
   pid_t pid;
   char c;
-  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe: ");
+  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe");
   pid = fork();
-  if (pid < 0) diesys(111, "fatal: fork: ");
+  if (pid < 0) diesys(111, "fatal: fork");
   if (pid > 0) {                           /* the parent returns once the daemon serves */
     ssize_t r;
     close(p[1]);
@@ -147,6 +147,7 @@ static void logger_spawn(void)
     signals_child();
     setpgid(0, 0);                         /* it ends at EOF, after everyone else */
     dup2(G.log_rd, 0);
+    if (G.c.daemonize) { dup2(G.devnull, 1); dup2(G.devnull, 2); }   /* no terminal to hold */
     execvp(argv[0], (char *const *)argv);
     carp("fatal: unable to run riap-log: ", strerror(errno));
     _exit(111);
@@ -158,12 +159,12 @@ void logger_start(void)
 {
   int p[2];
   if (!G.c.access_log && !G.c.error_log) return;
-  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe: ");
+  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe");
   G.log_rd = p[0];
   logger_spawn();
-  if (!G.log_pid) diesys(111, "fatal: unable to fork riap-log: ");
+  if (!G.log_pid) diesys(111, "fatal: unable to fork riap-log");
   /* from here on every line of ours and of the workers goes to riap-log */
-  if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0) diesys(111, "fatal: dup2: ");
+  if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0) diesys(111, "fatal: dup2");
   close(p[1]);
 }
 

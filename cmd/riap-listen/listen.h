@@ -32,6 +32,7 @@ struct wk {                      /* one worker; the array index is its slot */
   int ctl;                       /* our end of its channel, -1 once closed */
   enum wk_state st;
   int told;                      /* RETIRE or STOP sent: never given work again */
+  int ready;                     /* READY received */
   uint32_t gen;
   long long since;               /* ms: spawned, or idle since */
   uint64_t conn;                 /* connection being served */

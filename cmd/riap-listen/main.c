@@ -174,14 +174,14 @@ static void std_fds(void)
 {
   int fd;
   G.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (G.devnull < 0) diesys(111, "fatal: unable to open /dev/null: ");
+  if (G.devnull < 0) diesys(111, "fatal: unable to open /dev/null");
   while (G.devnull <= 2) {
     fd = fcntl(G.devnull, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) diesys(111, "fatal: unable to dup: ");
+    if (fd < 0) diesys(111, "fatal: unable to dup");
     G.devnull = fd;
   }
   for (fd = 0; fd <= 2; fd++)
-    if (fcntl(fd, F_GETFD) < 0 && dup2(G.devnull, fd) < 0) diesys(111, "fatal: unable to dup: ");
+    if (fcntl(fd, F_GETFD) < 0 && dup2(G.devnull, fd) < 0) diesys(111, "fatal: unable to dup");
 }
 
 static void fd_limit(void)
@@ -210,7 +210,7 @@ static void scoreboard_setup(void)
     }
   }
   if (!riap_sb_create(&G.sb, p, G.nslots, G.c.label))
-    diesys(111, "fatal: unable to create the scoreboard ", p, ": ");
+    diesys(111, "fatal: unable to create the scoreboard ", p);
   G.have_sb = 1;
 }
 
@@ -218,10 +218,10 @@ static void events_setup(void)
 {
   struct epoll_event ev;
   G.ep = epoll_create1(EPOLL_CLOEXEC);
-  if (G.ep < 0) diesys(111, "fatal: unable to create an epoll set: ");
+  if (G.ep < 0) diesys(111, "fatal: unable to create an epoll set");
   ev.events = EPOLLIN;
   ev.data.u64 = (uint64_t)EV_SIGNAL << 32;
-  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, G.sigfd, &ev) < 0) diesys(111, "fatal: epoll_ctl: ");
+  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, G.sigfd, &ev) < 0) diesys(111, "fatal: epoll_ctl");
 }
 
 static void begin_stop(void)
@@ -235,10 +235,21 @@ static void begin_stop(void)
   pool_stop();
 }
 
+/* the options are read from a copy: --name overwrites argv for the title */
+static char **copy_args(int argc, char **argv)
+{
+  char **av = calloc((size_t)argc + 1, sizeof *av);
+  int i;
+  if (!av) die(111, "fatal: out of memory");
+  for (i = 0; i < argc; i++)
+    if (!(av[i] = strdup(argv[i]))) die(111, "fatal: out of memory");
+  return av;
+}
+
 int main(int argc, char **argv)
 {
   errmsg_iam("riap-listen");
-  options(argc, argv);
+  options(argc, copy_args(argc, argv));
   if (G.c.require_root && geteuid() != 0) die(100, "fatal: --require-root: not running as root");
   std_fds();
   signal(SIGPIPE, SIG_IGN);
@@ -266,7 +277,7 @@ int main(int argc, char **argv)
       if (wait < 0 || a < wait) wait = a;
     }
     n = epoll_wait(G.ep, evs, 64, (int)wait);
-    if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait: ");
+    if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait");
     for (k = 0; k < n; k++) {
       unsigned kind = (unsigned)(evs[k].data.u64 >> 32), i = (unsigned)evs[k].data.u64;
       if (kind == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);

@@ -109,7 +109,7 @@ static void spawn(unsigned slot)
   w->since = now_ms();
   ev.events = EPOLLIN;
   ev.data.u64 = (uint64_t)EV_WORKER << 32 | slot;
-  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, w->ctl, &ev) < 0) diesys(111, "fatal: epoll_ctl: ");
+  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, w->ctl, &ev) < 0) diesys(111, "fatal: epoll_ctl");
 }
 
 static int free_slot(void)
@@ -290,6 +290,7 @@ long pool_tick(void)
 static void ready(unsigned slot)
 {
   struct wk *w = &G.wk[slot];
+  w->ready = 1;
   if (w->st != WK_STARTING) return;
   w->st = WK_IDLE;
   w->since = now_ms();
@@ -353,7 +354,7 @@ void pool_reap(void)
       char num[24], how[48];
       snprintf(num, sizeof num, "%ld", (long)pid);
       describe(how, sizeof how, status);
-      if (w->st == WK_STARTING) {
+      if (!w->ready) {
         long back;
         G.fails++;
         back = BACKOFF_MIN_MS << (G.fails > 6 ? 6 : G.fails - 1);

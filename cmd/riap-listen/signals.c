@@ -23,9 +23,9 @@ int signals_open(void)
 {
   sigset_t set = handled();
   int fd;
-  if (sigprocmask(SIG_BLOCK, &set, 0) < 0) diesys(111, "fatal: sigprocmask: ");
+  if (sigprocmask(SIG_BLOCK, &set, 0) < 0) diesys(111, "fatal: sigprocmask");
   fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) diesys(111, "fatal: signalfd: ");
+  if (fd < 0) diesys(111, "fatal: signalfd");
   return fd;
 }
 

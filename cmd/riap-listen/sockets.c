@@ -57,9 +57,9 @@ static void unix_perms(struct lsock *l)
     else die(100, "fatal: unknown group for --socket-group: ", G.c.socket_group);
   }
   if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0)
-    diesys(111, "fatal: unable to chown ", path, ": ");
+    diesys(111, "fatal: unable to chown ", path);
   if (G.c.socket_mode >= 0 && chmod(path, (mode_t)G.c.socket_mode) < 0)
-    diesys(111, "fatal: unable to chmod ", path, ": ");
+    diesys(111, "fatal: unable to chmod ", path);
 }
 
 void sockets_bind(void)
@@ -76,7 +76,7 @@ void sockets_bind(void)
       const char *text = l->addr.family == AF_UNIX ? l->addr.u.un.sun_path : l->addr.text;
       if (l->addr.family == AF_UNIX && errno == EADDRINUSE)
         die(111, "fatal: unable to bind ", text, ": Address already in use (a server answers there, or it is not a socket)");
-      diesys(111, "fatal: unable to bind ", text, ": ");
+      diesys(111, "fatal: unable to bind ", text);
     }
     if (l->addr.family == AF_UNIX) {
       struct stat st;
@@ -96,7 +96,7 @@ void sockets_watch(int on)
     ev.events = EPOLLIN;
     ev.data.u64 = (uint64_t)EV_LISTEN << 32 | i;
     if (epoll_ctl(G.ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->fd, &ev) < 0)
-      diesys(111, "fatal: epoll_ctl: ");
+      diesys(111, "fatal: epoll_ctl");
     l->on = on;
   }
 }
