@@ -50,28 +50,28 @@ static int drain(int fd, int is_err, const struct riap_exec *x, struct riap_exec
   }
 }
 
-static int spawn(const struct riap_exec *x, int in[2], int out[2], int err[2], pid_t *pid)
+int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err, pid_t *pid)
 {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
   char *argv[2];
   int e;
-  argv[0] = (char *)x->path;
+  argv[0] = (char *)path;
   argv[1] = 0;
   sigemptyset(&none);
   sigfillset(&all);
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  if (x->dir) posix_spawn_file_actions_addchdir_np(&fa, x->dir);
+  posix_spawn_file_actions_adddup2(&fa, in, 0);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
+  if (dir) posix_spawn_file_actions_addchdir_np(&fa, dir);
   posix_spawnattr_init(&at);
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&at, 0);
   posix_spawnattr_setsigmask(&at, &none);
   posix_spawnattr_setsigdefault(&at, &all);
-  e = posix_spawn(pid, x->path, &fa, &at, argv, x->envp);
+  e = posix_spawn(pid, path, &fa, &at, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   return e;
@@ -106,7 +106,7 @@ int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r)
     e = errno;
     goto spawnfail;
   }
-  e = spawn(x, in, out, err, &pid);
+  e = riap_exec_spawn(x->path, x->envp, x->dir, in[0], out[1], err[1], &pid);
   if (e) goto spawnfail;
   close(in[0]); close(out[1]); close(err[1]);
   pidfd = pidfd_open(pid, 0);

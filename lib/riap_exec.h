@@ -4,6 +4,7 @@
 #ifndef RIAP_EXEC_H
 #define RIAP_EXEC_H
 #include <stddef.h>
+#include <sys/types.h>
 #include <stralloc.h>
 
 enum riap_exec_outcome {
@@ -40,6 +41,11 @@ struct riap_exec_result {
  * returns 1 when the program ran (whatever its outcome), 0 on spawn failure
  * (r->outcome RIAP_EXEC_SPAWNFAIL, r->code errno). */
 int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r);
+
+/* riap_exec_spawn: starts path (argv[0] = path, no shell) in a process group
+ * of its own, with in/out/err as its fds 0/1/2, default signal dispositions
+ * and an empty mask, in dir when not NULL; returns 0, or the errno. */
+int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err, pid_t *pid);
 
 /* riap_exec_lastline: copies the last non-empty stderr line of r into dest
  * (size bytes, NUL-terminated, control bytes replaced by '?');

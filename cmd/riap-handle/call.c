@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/wait.h>
 #include <errmsg.h>
 #include "riap_bin.h"
 #include "riap_exec.h"
@@ -182,7 +184,8 @@ static void failed(const struct riap_entity *e, const struct riap_exec_result *x
   carp("warning: ", json_string_value(r->message));
 }
 
-static void interpret(const struct riap_entity *e, const struct funcmeta *m, struct riap_exec_result *x,
+/* returns 1 when the function's output was a valid answer */
+static int interpret(const struct riap_entity *e, const struct funcmeta *m, struct riap_exec_result *x,
                       struct reply *r)
 {
   json_error_t jerr;
@@ -193,12 +196,15 @@ static void interpret(const struct riap_entity *e, const struct funcmeta *m, str
   if (x->outcome == RIAP_EXEC_SIGNALED) {
     snprintf(what, sizeof what, "killed by signal %d", x->code);
     failed(e, x, r, what);
-    return;
+    return 0;
   }
-  if (m->naked && m->result_buf && exited_ok) { reply_ok(r, riap_bin_tojson(x->out.s, x->out.len)); return; }
+  if (m->naked && m->result_buf && !m->persistent && exited_ok) {   /* raw bytes, unless line-framed */
+    reply_ok(r, riap_bin_tojson(x->out.s, x->out.len));
+    return 1;
+  }
   if (x->out.len) v = json_loadb(x->out.s, x->out.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (v && m->naked && exited_ok) { reply_ok(r, v); return; }
-  if (v && !m->naked && take_envelope(v, r)) { json_decref(v); return; }
+  if (v && m->naked && exited_ok) { reply_ok(r, v); return 1; }
+  if (v && !m->naked && take_envelope(v, r)) { json_decref(v); return 1; }
   json_decref(v);
   if (!exited_ok) {
     snprintf(what, sizeof what, "exit %d", x->code);
@@ -208,48 +214,146 @@ static void interpret(const struct riap_entity *e, const struct funcmeta *m, str
     snprintf(what, sizeof what, "invalid output (%.40s)", jerr.text);
     failed(e, x, r, what);
   } else failed(e, x, r, "invalid output (not an envelope)");
+  return 0;
 }
 
-static void run(struct server *s, struct riap_entity *e, const struct funcmeta *m, const struct riap_req *q,
-                const struct riap_peer *peer, json_t *args, struct reply *r)
+static long long now_ms(void)
 {
-  static struct riap_exec_result x;       /* its output buffer is reused call after call */
-  struct riap_exec ex;
-  stralloc in = { 0, 0, 0 };
-  char *envp[16], peerbuf[RIAP_PEER_ENVBUF];
-  struct envbuf env;
-  json_t *input = m->args_array ? as_array(m, args) : json_incref(args);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
-  env.envp = envp;
-  env.n = 0;
-  env.used = 0;
-  if (!riap_json_cat(&in, input) || !build_env(&env, e, q, peer, peerbuf)) {
-    reply_set(r, 500, "%s: arguments too large", e->uri);
-    goto done;
-  }
+static void exec_once(struct server *s, struct riap_entity *e, const struct funcmeta *m, const stralloc *in,
+                      char **envp, struct riap_exec_result *x)
+{
+  struct riap_exec ex;
   memset(&ex, 0, sizeof ex);
   ex.path = e->path;
   ex.envp = envp;
   ex.dir = e->dir;
-  ex.input = in.s;
-  ex.input_len = in.len;
+  ex.input = in->s;
+  ex.input_len = in->len;
   ex.timeout_ms = m->timeout_ms ? m->timeout_ms : s->call_timeout_ms;
   ex.max_output = s->max_output;
-  riap_exec_run(&ex, &x);
+  riap_exec_run(&ex, x);
+}
+
+static void coproc_errline(void *arg, const char *line, size_t n)
+{
+  const struct riap_entity *e = arg;
+  char clean[512];
+  size_t i;
+  if (n >= sizeof clean) n = sizeof clean - 1;
+  for (i = 0; i < n; i++) clean[i] = ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) ? '?' : line[i];
+  clean[n] = 0;
+  carp("warning: ", e->uri, ": ", clean);
+}
+
+/* a persistent function: one line to its coprocess, one line back */
+static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta *m, const stralloc *in,
+                       struct riap_exec_result *x, struct reply *r)
+{
+  static char *envp[4];
+  char uri[RIAP_URI_MAX + 16];
+  enum riap_coproc_outcome o;
+  long long now = now_ms();
+  if (!m->co.pid) {
+    if (m->failures && now < m->retry_at_ms)
+      return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
+    snprintf(uri, sizeof uri, "RIAP_URI=%s", e->uri);
+    envp[0] = "PATH=/usr/local/bin:/usr/bin:/bin";
+    envp[1] = uri;
+    envp[2] = "RIAP_EXEC=persistent";
+    envp[3] = 0;
+    if (!riap_coproc_start(&m->co, e->path, envp, e->dir))
+      return reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(m->co.code)), 0;
+  }
+  o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
+                       s->max_output, &x->out, coproc_errline, e);
+  memset(x->errtail, 0, sizeof x->errtail);
+  x->errtail_len = strlen(m->co.lastline);
+  memcpy(x->errtail, m->co.lastline, x->errtail_len);
+  x->code = 0;
+  switch (o) {
+    case RIAP_COPROC_OK: x->outcome = RIAP_EXEC_EXITED; break;
+    case RIAP_COPROC_TIMEOUT: x->outcome = RIAP_EXEC_TIMEOUT; break;
+    case RIAP_COPROC_TOOBIG: x->outcome = RIAP_EXEC_TOOBIG; break;
+    case RIAP_COPROC_SPAWNFAIL: x->outcome = RIAP_EXEC_SPAWNFAIL; x->code = m->co.code; break;
+    default:
+      if (WIFSIGNALED(m->co.code)) { x->outcome = RIAP_EXEC_SIGNALED; x->code = WTERMSIG(m->co.code); }
+      else { x->outcome = RIAP_EXEC_EXITED; x->code = WEXITSTATUS(m->co.code) ? WEXITSTATUS(m->co.code) : 255; }
+      x->out.len = 0;
+  }
+  return 1;
+}
+
+/* after a persistent call: a coprocess that is gone is restarted on a later call, with back-off */
+static void coproc_account(struct funcmeta *m, int answered)
+{
+  long long delay;
+  if (m->co.pid && answered) { m->failures = 0; return; }
+  if (m->co.pid) riap_coproc_stop(&m->co);   /* garbage or a failure: start afresh */
+  m->failures++;
+  delay = m->failures <= 1 ? 0 : 50LL << (m->failures - 2 < 7 ? m->failures - 2 : 7);
+  m->retry_at_ms = now_ms() + (delay > 5000 ? 5000 : delay);
+}
+
+/* the facts of this call, as special arguments, for a coprocess */
+static void add_facts(const struct funcmeta *m, const struct riap_req *q, const struct riap_peer *peer, json_t *input)
+{
+  char *envp[8], buf[RIAP_PEER_ENVBUF];
+  int i, n;
+  if (!json_is_object(input)) return;
+  if (q->dry_run) json_object_set_new(input, "-dry_run", json_true());
+  if (q->confirm) json_object_set_new(input, "-confirm", json_true());
+  if (m->peer_facts) {
+    json_t *o = json_object();
+    n = riap_peer_env(envp, 0, buf, peer);
+    for (i = 0; i < n; i++) {
+      char *eq = strchr(envp[i], '=');
+      json_object_setn_new(o, envp[i], (size_t)(eq - envp[i]), json_string(eq + 1));
+    }
+    json_object_set_new(input, "-riap_peer", o);
+  }
+}
+
+static void run(struct server *s, struct riap_entity *e, struct funcmeta *m, const struct riap_req *q,
+                const struct riap_peer *peer, json_t *args, struct reply *r)
+{
+  static struct riap_exec_result x;       /* its output buffer is reused call after call */
+  stralloc in = { 0, 0, 0 };
+  char *envp[16], peerbuf[RIAP_PEER_ENVBUF];
+  struct envbuf env;
+  json_t *input = m->args_array ? as_array(m, args) : json_deep_copy(args);
+  int answered = 0;
+
+  env.envp = envp;
+  env.n = 0;
+  env.used = 0;
+  if (m->persistent) add_facts(m, q, peer, input);
+  if (!riap_json_cat(&in, input) || (!m->persistent && !build_env(&env, e, q, peer, peerbuf))) {
+    reply_set(r, 500, "%s: arguments too large", e->uri);
+    goto done;
+  }
+  if (!m->persistent) exec_once(s, e, m, &in, envp, &x);
+  else if (!coproc_once(s, e, m, &in, &x, r)) goto done;
   switch (x.outcome) {
     case RIAP_EXEC_SPAWNFAIL:
       reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(x.code));
       break;
     case RIAP_EXEC_TIMEOUT:
-      reply_set(r, 504, "%s: timed out after %.3g s", e->uri, (double)ex.timeout_ms / 1000);
+      reply_set(r, 504, "%s: timed out after %.3g s", e->uri,
+                (double)(m->timeout_ms ? m->timeout_ms : s->call_timeout_ms) / 1000);
       break;
     case RIAP_EXEC_TOOBIG:
       reply_set(r, 500, "%s: output over %zu bytes", e->uri, s->max_output);
       break;
     default:
-      interpret(e, m, &x, r);
+      answered = interpret(e, m, &x, r);
       if (m->result_buf) encode_binary(e, q, r);
   }
+  if (m->persistent) coproc_account(m, answered);
   if (x.out.a > 1048576) { free(x.out.s); memset(&x.out, 0, sizeof x.out); }  /* keep no huge buffer */
 done:
   json_decref(input);

@@ -71,6 +71,15 @@ static int compile(struct funcmeta *m, json_t *meta)
       return bad(m, "timeout must be a number of seconds between 0 and 86400");
     m->timeout_ms = (unsigned long)(json_number_value(v) * 1000);
   }
+  v = json_object_get(meta, "x.riap.exec");
+  if (v) {
+    const char *how = json_string_value(v);
+    if (!how || (strcmp(how, "persistent") && strcmp(how, "exec")))
+      return bad(m, "x.riap.exec must be exec or persistent");
+    m->persistent = !strcmp(how, "persistent");
+  }
+  v = json_object_get(meta, "x.riap.peer");
+  m->peer_facts = json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
   v = json_object_get(json_object_get(meta, "features"), "dry_run");
   m->dry_run_ok = json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
   result = json_object_get(json_object_get(meta, "result"), "schema");
@@ -93,6 +102,7 @@ void funcmeta_free(void *p)
   struct funcmeta *m = p;
   size_t i;
   if (!m) return;
+  riap_coproc_free(&m->co);
   for (i = 0; i < m->nargs; i++) sah_free(m->args[i].compiled);
   free(m->args);
   free(m);

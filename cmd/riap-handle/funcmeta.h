@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include "riap_tree.h"
 #include "riap_sah.h"
+#include "riap_coproc.h"
 
 struct farg {
   const char *name;             /* borrowed from the metadata */
@@ -26,6 +27,11 @@ struct funcmeta {
   unsigned long timeout_ms;     /* 0: the server default */
   int dry_run_ok;               /* features.dry_run */
   int result_buf;               /* result schema is buf: stdout bytes are the value */
+  int persistent;               /* x.riap.exec persistent: one coprocess, a line per call */
+  int peer_facts;               /* x.riap.peer: the peer travels in each call's line */
+  struct riap_coproc co;
+  unsigned failures;            /* coprocess deaths in a row */
+  long long retry_at_ms;        /* no restart before this (monotonic ms) */
 };
 
 /* funcmeta_get: the compiled metadata of function e (compiled on first use,
