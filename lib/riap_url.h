@@ -4,8 +4,9 @@
  *   riap+unix:/path/to/sock//uri        (the first "//" ends the path)
  *   riap+pipe:/path/to/prog//arg1/arg2//uri
  *                                       (program, "//", the arguments split
- *                                        on "/", "//", then the uri; no
- *                                        arguments: riap+pipe:/prog///uri)
+ *                                        on "/", "/", then the uri with its
+ *                                        leading "/"; no arguments:
+ *                                        riap+pipe:/path/to/prog////uri)
  * The scheme is case-insensitive. Percent-escapes (%2F, %20, ...) are
  * decoded in the socket path, the program and each argument, and in HOST;
  * the Riap uri is kept as written (as the Perl client does), and always
