@@ -147,6 +147,16 @@ seqcheck() { # FILE COUNT
   assert_output hello
 }
 
+@test "a large input (lines across read boundaries, a line over 64 KiB) is read to the end" {
+  { mkrecord -n 3000 -q -D; head -c 70000 /dev/zero | tr '\0' y; echo; mkrecord -n 1 -q -S 3001; } >"$T/in"
+  timeout 10 riap-log -t none -a "$T/a.log" -e "$T/e.log" <"$T/in"
+  run seqcheck "$T/a.log" 3001
+  assert_output ""
+  assert_equal "$(grep -c '^diag' "$T/e.log")" 3000
+  # the long line is split at 65536 bytes, nothing lost
+  assert_equal "$(grep -v '^diag' "$T/e.log" | tr -d '\n' | wc -c)" 70000
+}
+
 @test "a malformed record and a last line without newline are kept as diagnostics" {
   printf '%%riap-access 1 time=x\n%%riap-access 9 something\nno newline' | riap-log -t none -a "$T/a.log" -e "$T/e.log"
   assert_equal "$(cat "$T/a.log")" ""

@@ -109,6 +109,11 @@ static int process(void)
     inpos += n;
   }
   if (inpos == inlen) inpos = inlen = 0;
+  else if (inpos > 0) {        /* keep the line begun at the start of the buffer */
+    memmove(in, in + inpos, inlen - inpos);
+    inlen -= inpos;
+    inpos = 0;
+  }
   return 0;
 }
 
@@ -235,7 +240,6 @@ int main(int argc, char **argv)
     }
     if (np == 2 && p[1].revents) {
       ssize_t r;
-      if (inpos > 0) { memmove(in, in + inpos, inlen - inpos); inlen -= inpos; inpos = 0; }
       r = read(0, in + inlen, stopping ? 1 : IN_MAX - inlen);
       if (r > 0) inlen += (size_t)r;
       else if (r == 0) reading = 0, eof = 1;
