@@ -184,8 +184,63 @@ static struct riap_entity *found(struct riap_tree *t, enum riap_etype type, cons
   return e ? e : make(t, type, uri, path, dir);
 }
 
+/* a mount point at dir/NAME.mount.json, or NULL (status set when it is there but broken) */
+static struct riap_entity *mount_at(struct riap_tree *t, const char *uri, const char *dir, const char *name,
+                                    size_t namelen, int *status, const char **msg)
+{
+  char path[PATH_MAX];
+  struct riap_entity *e;
+  struct stat st;
+  json_t *j;
+  if (snprintf(path, sizeof path, "%s/%.*s.mount.json", dir, (int)namelen, name) >= (int)sizeof path) return 0;
+  if (lstat(path, &st)) return 0;
+  j = inside(t, path) && !stat(path, &st) && S_ISREG(st.st_mode) ? json_load_file(path, JSON_REJECT_DUPLICATES, 0) : 0;
+  if (!json_is_object(j) || !json_is_string(json_object_get(j, "url"))) {
+    json_decref(j);
+    *status = 531;
+    *msg = "Invalid mount: not a JSON object with a url";
+    return 0;
+  }
+  e = make(t, RIAP_MOUNT, uri, path, dir);
+  if (!e) { json_decref(j); return 0; }
+  e->mount = j;
+  return e;
+}
+
+/* walks the package prefixes of u ("/a/", "/a/b/", ...) up to off: each is
+ * a directory or a mount point (then returned, with *rest); NULL when all are
+ * directories (*status 0) or one is neither (*status set) */
+static struct riap_entity *find_mount(struct riap_tree *t, const char *u, size_t off, int *status,
+                                      const char **msg, size_t *rest)
+{
+  char prefix[RIAP_URI_MAX + 2], dir[PATH_MAX];
+  size_t i, start = 1;
+  struct stat st;
+  *status = 0;
+  for (i = 1; i < off; i++) {
+    struct riap_entity *e;
+    if (u[i] != '/') continue;
+    memcpy(prefix, u, i + 1);
+    prefix[i + 1] = 0;
+    e = lookup(t, prefix);
+    if (e && e->type == RIAP_MOUNT) { if (rest) *rest = i + 1; return e; }
+    if (!e) {
+      if (snprintf(dir, sizeof dir, "%s%.*s", t->root, (int)start - 1, u) >= (int)sizeof dir) break;
+      e = mount_at(t, prefix, dir, u + start, i - start, status, msg);
+      if (e) { if (rest) *rest = i + 1; return e; }
+      if (*status) return 0;
+      if (snprintf(dir, sizeof dir, "%s%.*s", t->root, (int)i, u) >= (int)sizeof dir) break;
+      if (!inside(t, dir) || stat(dir, &st) || !S_ISDIR(st.st_mode)) break;
+      if (!make(t, RIAP_PACKAGE, prefix, dir, dir)) break;   /* known from now on: no syscall next time */
+    }
+    start = i + 1;
+  }
+  if (i < off) { *status = 404; *msg = "Not found"; }
+  return 0;
+}
+
 struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size_t n,
-                                      int *status, const char **msg)
+                                      int *status, const char **msg, size_t *rest)
 {
   char u[RIAP_URI_MAX + 2], path[PATH_MAX], dir[PATH_MAX], canon[RIAP_URI_MAX + 3];
   const char *leaf;
@@ -209,15 +264,17 @@ struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size
   if (n > RIAP_URI_MAX || memchr(uri, 0, n)) return 0;
   memcpy(u, uri, n);
   u[n] = 0;
-  if ((e = lookup(t, u))) return e;
+  if ((e = lookup(t, u)) && e->type != RIAP_MOUNT) return e;
 
   off = check_segments(u, n);
   if (off < 0) return 0;
+  if ((e = find_mount(t, u, (size_t)off, status, msg, rest))) return e;
+  if (*status) return 0;
+  *status = 404;
   leaf = u + off;
   leaflen = n - (size_t)off;
-  /* dir: ROOT plus every package segment before the leaf */
+  /* dir: ROOT plus every package segment before the leaf (each checked above) */
   if (snprintf(dir, sizeof dir, "%s%.*s", t->root, (int)(off - 1), u) >= (int)sizeof dir) return 0;
-  if (!inside(t, dir) || stat(dir, &st) || !S_ISDIR(st.st_mode)) return 0;
 
   if (!leaflen)                                               /* /Pkg/ */
     return found(t, RIAP_PACKAGE, u, dir, dir);
@@ -228,12 +285,19 @@ struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size
     return found(t, RIAP_VARIABLE, u, path, dir);
   }
   if (!riap_is_ident(leaf, leaflen)) return 0;
-  if (snprintf(path, sizeof path, "%s/%s", dir, leaf) >= (int)sizeof path) return 0;
-  if (!inside(t, path) || stat(path, &st)) return 0;
-  if (S_ISDIR(st.st_mode)) {                                  /* /Pkg leniently names /Pkg/ */
-    snprintf(canon, sizeof canon, "%s/", u);
-    return found(t, RIAP_PACKAGE, canon, path, path);
+  if (snprintf(canon, sizeof canon, "%s/", u) < (int)sizeof canon &&
+      (e = lookup(t, canon)) && e->type == RIAP_MOUNT) {      /* /Pkg/mnt names the mount point */
+    if (rest) *rest = n;
+    return e;
   }
+  if (snprintf(path, sizeof path, "%s/%s", dir, leaf) >= (int)sizeof path) return 0;
+  if (!inside(t, path) || stat(path, &st)) {
+    e = mount_at(t, canon, dir, leaf, leaflen, status, msg);
+    if (e && rest) *rest = n;
+    return e;
+  }
+  if (S_ISDIR(st.st_mode))                                    /* /Pkg leniently names /Pkg/ */
+    return found(t, RIAP_PACKAGE, canon, path, path);
   if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111) || access(path, X_OK)) return 0;
   return found(t, RIAP_FUNCTION, u, path, dir);
 }
@@ -246,7 +310,9 @@ static int cmp(const void *a, const void *b)
 static void child_uri(char *dest, size_t size, const struct riap_entity *pkg, const char *name)
 {
   size_t n = strlen(name);
-  if (n > 9 && !strcmp(name + n - 9, ".var.json"))
+  if (n > 11 && !strcmp(name + n - 11, ".mount.json"))
+    snprintf(dest, size, "%s%.*s/", pkg->uri, (int)(n - 11), name);
+  else if (n > 9 && !strcmp(name + n - 9, ".var.json"))
     snprintf(dest, size, "%s$%.*s", pkg->uri, (int)(n - 9), name);
   else
     snprintf(dest, size, "%s%s", pkg->uri, name);
@@ -256,6 +322,7 @@ static int listable(const char *name)
 {
   size_t n = strlen(name);
   if (n > 9 && !strcmp(name + n - 9, ".var.json")) return riap_is_ident(name, n - 9);
+  if (n > 11 && !strcmp(name + n - 11, ".mount.json")) return riap_is_ident(name, n - 11);
   return riap_is_ident(name, n);
 }
 
@@ -287,7 +354,7 @@ int riap_tree_children(struct riap_tree *t, const struct riap_entity *pkg,
       int status;
       const char *msg;
       child_uri(uri, sizeof uri, pkg, names[i]);
-      e = riap_tree_resolve(t, uri, strlen(uri), &status, &msg);
+      e = riap_tree_resolve(t, uri, strlen(uri), &status, &msg, 0);
       if (e && !cb(e, arg)) ok = 2;
     }
     free(names[i]);
@@ -308,8 +375,9 @@ void riap_tree_close(struct riap_tree *t)
     struct riap_entity *e = t->tab[i], *next;
     for (; e; e = next) {
       next = e->next;
-      if (e->priv && t->priv_free) t->priv_free(e->priv);
+      if (e->priv && t->priv_free) t->priv_free(e);
       json_decref(e->meta);
+      json_decref(e->mount);
       free(e->uri); free(e->path); free(e->dir); free(e);
     }
   }

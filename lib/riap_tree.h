@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
-enum riap_etype { RIAP_PACKAGE = 1, RIAP_FUNCTION, RIAP_VARIABLE };
+enum riap_etype { RIAP_PACKAGE = 1, RIAP_FUNCTION, RIAP_VARIABLE,
+                  RIAP_MOUNT /* NAME.mount.json: /NAME/ is another server's subtree */ };
 enum riap_metastate { RIAP_META_NONE = 0, RIAP_META_OK, RIAP_META_BROKEN };
 
 #define RIAP_URI_MAX 1024
@@ -20,6 +21,7 @@ struct riap_entity {
   enum riap_metastate meta_state;
   json_t *meta;                 /* as written, when RIAP_META_OK */
   char meta_err[256];           /* why, when RIAP_META_BROKEN (no file paths) */
+  json_t *mount;                /* RIAP_MOUNT: the parsed NAME.mount.json (an object) */
   void *priv;                   /* the server's compiled form, freed by tree->priv_free */
   struct riap_entity *next;
 };
@@ -29,7 +31,7 @@ struct riap_tree {
   size_t rootlen;
   struct riap_entity **tab;
   size_t nbuckets, count;
-  void (*priv_free)(void *);
+  void (*priv_free)(struct riap_entity *);
 };
 
 /* riap_tree_open: prepares t for ROOT; returns 1, or 0 with errno set
@@ -38,9 +40,12 @@ int riap_tree_open(struct riap_tree *t, const char *root);
 
 /* riap_tree_resolve: the entity named by uri (len bytes), or NULL with *status
  * set (400 for a malformed uri or one with a scheme, 404 when nothing is
- * served there) and *msg pointing to a static message. */
+ * served there, 531 for a mount file that is not valid) and *msg pointing
+ * to a message. A uri at or below a mount point gives the RIAP_MOUNT entity
+ * with *rest set to the offset in uri of what follows the mount point's
+ * slash; rest may be NULL when the caller does not care. */
 struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size_t len,
-                                      int *status, const char **msg);
+                                      int *status, const char **msg, size_t *rest);
 
 /* riap_tree_children: calls cb for each entity directly in package pkg, in
  * name order, until cb returns 0; returns 1, or 0 when the directory cannot

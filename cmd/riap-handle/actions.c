@@ -5,7 +5,13 @@
 
 static const char *type_name(enum riap_etype t)
 {
-  return t == RIAP_PACKAGE ? "package" : t == RIAP_FUNCTION ? "function" : "variable";
+  return t == RIAP_FUNCTION ? "function" : t == RIAP_VARIABLE ? "variable" : "package";
+}
+
+void entity_priv_free(struct riap_entity *e)
+{
+  if (e->type == RIAP_FUNCTION) funcmeta_free(e->priv);
+  else if (e->type == RIAP_MOUNT) mount_free(e->priv);
 }
 
 static json_t *real_v(int v12) { return json_real(v12 ? 1.2 : 1.1); }
@@ -79,7 +85,7 @@ static int list_one(struct riap_entity *e, void *arg)
   struct lister *l = arg;
   const char *summary = summary_of(e);
   int match = 1;
-  if (l->type && (int)e->type != l->type) match = 0;
+  if (l->type && (int)(e->type == RIAP_MOUNT ? RIAP_PACKAGE : e->type) != l->type) match = 0;
   if (match && l->q->q && !contains_ci(e->uri, l->q->q) && !(summary && contains_ci(summary, l->q->q))) match = 0;
   if (match) {
     if (l->q->detail) {
@@ -88,7 +94,7 @@ static int list_one(struct riap_entity *e, void *arg)
       json_array_append_new(l->out, o);
     } else json_array_append_new(l->out, json_string(e->uri));
   }
-  if (e->type == RIAP_PACKAGE && l->q->recursive && l->depth < 32) {
+  if (e->type == RIAP_PACKAGE && l->q->recursive && l->depth < 32) {   /* mounts are not walked into */
     l->depth++;
     riap_tree_children(&l->srv->tree, e, list_one, l);
     l->depth--;
@@ -138,7 +144,9 @@ void action_run(struct server *s, const struct riap_req *q, const struct riap_pe
 {
   int status;
   const char *msg;
-  struct riap_entity *e = riap_tree_resolve(&s->tree, q->uri, q->uri_len, &status, &msg);
+  size_t rest = 0;
+  struct riap_entity *e = riap_tree_resolve(&s->tree, q->uri, q->uri_len, &status, &msg, &rest);
+  if (e && e->type == RIAP_MOUNT) { mount_run(s, e, q, rest, r); return; }
   if (!e) {
     if (status == 404) reply_set(r, 404, "Not found: %.200s", q->uri);
     else reply_set(r, status, "%s", msg);

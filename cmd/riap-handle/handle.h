@@ -59,8 +59,17 @@ void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
               const struct riap_peer *peer, struct reply *r);
 /* complete_run: complete_arg_val / complete_arg_elem on function e. */
 void complete_run(struct server *s, struct riap_entity *e, const struct riap_req *q, struct reply *r);
-/* funcmeta_free: frees a compiled function metadata (tree->priv_free). */
+/* funcmeta_free: frees a compiled function metadata. */
 void funcmeta_free(void *p);
+
+struct mount;
+/* mount_run: forwards q to the server mounted at e; rest is the offset in
+ * q->uri of what follows the mount point. */
+void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r);
+/* mount_free: closes a mount's connection and frees it. */
+void mount_free(struct mount *m);
+/* entity_priv_free: frees what the server keeps for an entity (tree->priv_free). */
+void entity_priv_free(struct riap_entity *e);
 
 /* serve_conn: serves one connection until EOF, timeout or a fatal request;
  * returns the number of requests answered. */

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
   s.pid = (long)getpid();
   if (!riap_tree_open(&s.tree, argv[optind]))
     diesys(111, "fatal: unable to open ROOT ", argv[optind], ": ");
-  s.tree.priv_free = funcmeta_free;
+  s.tree.priv_free = entity_priv_free;
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   if (!s.timeout_ms) s.timeout_ms = 120000;
   if (s.log_fd < 0) s.log_fd = 2;

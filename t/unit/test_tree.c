@@ -23,7 +23,7 @@ static int resolves(struct riap_tree *t, const char *uri, int want_type, int wan
 {
   int status = 0;
   const char *msg;
-  struct riap_entity *e = riap_tree_resolve(t, uri, strlen(uri), &status, &msg);
+  struct riap_entity *e = riap_tree_resolve(t, uri, strlen(uri), &status, &msg, 0);
   if (want_type) return e && (int)e->type == want_type;
   return !e && status == want_status;
 }
@@ -50,6 +50,8 @@ int main(void)
   put("Pkg/bad-name", "#!/bin/sh\n", 0755);
   put("Pkg/X.var.json", "42", 0644);
   put(".meta.json", "{\"v\":1.1}", 0644);
+  put("Pkg/M.mount.json", "{\"url\":\"riap+tcp://127.0.0.1:1/\"}", 0644);
+  put("Pkg/Bad.mount.json", "[1]", 0644);
   snprintf(path, sizeof path, "%s/Pkg/out", root); symlink("/bin/sh", path);
   snprintf(path, sizeof path, "%s/Pkg/in", root); symlink("f", path);
 
@@ -70,20 +72,33 @@ int main(void)
   CHECK(resolves(&t, "riap+tcp://h:1/x", 0, 400), "a URI with a scheme is 400");
   CHECK(resolves(&t, "Pkg/f", 0, 400), "a relative URI is 400");
 
-  e = riap_tree_resolve(&t, "/Pkg/f", 6, &status, &msg);
+  e = riap_tree_resolve(&t, "/Pkg/f", 6, &status, &msg, 0);
   CHECK(e && e->meta_state == RIAP_META_OK && json_is_object(e->meta), "metadata is loaded");
-  CHECK(e == riap_tree_resolve(&t, "/Pkg/f", 6, &status, &msg), "entities are cached");
-  e = riap_tree_resolve(&t, "/Pkg/broken", 11, &status, &msg);
+  CHECK(e == riap_tree_resolve(&t, "/Pkg/f", 6, &status, &msg, 0), "entities are cached");
+  e = riap_tree_resolve(&t, "/Pkg/broken", 11, &status, &msg, 0);
   CHECK(e && e->meta_state == RIAP_META_BROKEN && !strstr(e->meta_err, root), "broken metadata, reason without paths");
-  e = riap_tree_resolve(&t, "/Pkg/$X", 7, &status, &msg);
+  e = riap_tree_resolve(&t, "/Pkg/$X", 7, &status, &msg, 0);
   {
     json_t *v = e ? riap_tree_varvalue(e) : 0;
     CHECK(json_integer_value(v) == 42, "a variable's value is read");
     json_decref(v);
   }
-  e = riap_tree_resolve(&t, "/Pkg/", 5, &status, &msg);
+  {
+    size_t rest = 0;
+    e = riap_tree_resolve(&t, "/Pkg/M/Sub/f", 12, &status, &msg, &rest);
+    CHECK(e && e->type == RIAP_MOUNT && !strcmp(e->uri, "/Pkg/M/") && rest == 7, "a uri below a mount point gives the mount");
+    e = riap_tree_resolve(&t, "/Pkg/M/", 7, &status, &msg, &rest);
+    CHECK(e && e->type == RIAP_MOUNT && rest == 7, "the mount point itself gives the mount");
+    e = riap_tree_resolve(&t, "/Pkg/M", 6, &status, &msg, &rest);
+    CHECK(e && e->type == RIAP_MOUNT && rest == 6, "the mount point without its slash too");
+    CHECK(e && json_is_string(json_object_get(e->mount, "url")), "the mount file is parsed");
+    e = riap_tree_resolve(&t, "/Pkg/Bad/x", 10, &status, &msg, &rest);
+    CHECK(!e && status == 531, "a broken mount file is 531");
+    CHECK(resolves(&t, "/Pkg/Nope/x", 0, 404), "a missing package below is 404");
+  }
+  e = riap_tree_resolve(&t, "/Pkg/", 5, &status, &msg, 0);
   CHECK(e && e->meta_state == RIAP_META_NONE, "a package without .meta.json has none");
-  CHECK(e && riap_tree_children(&t, e, count, &n) && n == 4, "children: f, broken, in, $X");
+  CHECK(e && riap_tree_children(&t, e, count, &n) && n == 5, "children: f, broken, in, $X, M/ (a broken mount is left out)");
   riap_tree_close(&t);
   snprintf(path, sizeof path, "rm -rf %s", root);
   if (system(path)) return 111;

@@ -1,0 +1,218 @@
+/* mount.c: NAME.mount.json makes /NAME/ another Riap::Simple server's
+ * subtree: requests under it are forwarded with their uri rewritten, and the
+ * uris in list, info and child_metas results are rewritten back. One
+ * connection (or one riap+pipe child) per riap-handle process, opened on
+ * first use and reopened after a failure, not before restart_delay. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errmsg.h>
+#include "riap_client.h"
+#include "riap_url.h"
+#include "handle.h"
+
+struct mount {
+  int ok;                       /* 0: err says why the mount file is not usable */
+  char err[RIAP_URL_MSGMAX + 64];
+  struct riap_url url;
+  char *prefix;                 /* the remote uri of the mount point, ending in / */
+  unsigned long timeout_ms;
+  unsigned long restart_delay_ms;
+  struct riap_conn conn;
+  int open, used;               /* used: it has answered before (a stale keep-alive may be closed) */
+  long long retry_at_ms;
+};
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int seconds(json_t *v, unsigned long def_ms, unsigned long *ms)
+{
+  if (!v) { *ms = def_ms; return 1; }
+  if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 86400) return 0;
+  *ms = (unsigned long)(json_number_value(v) * 1000);
+  return 1;
+}
+
+/* a relative program path (with a slash) is relative to the mount file's directory */
+static int anchor_program(struct mount *m, const char *dir)
+{
+  char *abs;
+  if (m->url.scheme != RIAP_URL_PIPE || m->url.path[0] == '/' || !strchr(m->url.path, '/')) return 1;
+  abs = malloc(strlen(dir) + strlen(m->url.path) + 2);
+  if (!abs) return 0;
+  sprintf(abs, "%s/%s", dir, m->url.path);
+  free(m->url.path);
+  m->url.path = abs;
+  free(m->url.argv[0]);
+  m->url.argv[0] = strdup(abs);
+  return m->url.argv[0] != 0;
+}
+
+static void configure(struct server *s, struct mount *m, json_t *conf, const char *dir)
+{
+  json_t *prefix = json_object_get(conf, "prefix");
+  const char *p;
+  size_t n;
+  m->ok = 0;
+  if (!riap_url_parse(&m->url, json_string_value(json_object_get(conf, "url")), m->err)) return;
+  if (!anchor_program(m, dir)) { strcpy(m->err, "out of memory"); return; }
+  p = prefix ? json_string_value(prefix) : m->url.uri;
+  if (!p || p[0] != '/') { strcpy(m->err, "prefix must be a string starting with /"); return; }
+  n = strlen(p);
+  m->prefix = malloc(n + 2);
+  if (!m->prefix) { strcpy(m->err, "out of memory"); return; }
+  memcpy(m->prefix, p, n + 1);
+  if (p[n - 1] != '/') strcpy(m->prefix + n, "/");
+  if (!seconds(json_object_get(conf, "timeout"), s->call_timeout_ms, &m->timeout_ms) ||
+      !seconds(json_object_get(conf, "restart_delay"), 1000, &m->restart_delay_ms)) {
+    strcpy(m->err, "timeout and restart_delay must be numbers of seconds");
+    return;
+  }
+  riap_conn_init(&m->conn);
+  m->ok = 1;
+}
+
+void mount_free(struct mount *m)
+{
+  if (!m) return;
+  if (m->open) riap_client_close(&m->conn, 100);
+  riap_url_free(&m->url);
+  free(m->prefix);
+  free(m);
+}
+
+static struct mount *mount_get(struct server *s, struct riap_entity *e)
+{
+  struct mount *m = e->priv;
+  if (m) return m;
+  if (!(m = calloc(1, sizeof *m))) return 0;
+  configure(s, m, e->mount, e->dir);
+  e->priv = m;
+  return m;
+}
+
+/* rewrites a remote uri that starts with the prefix into ours */
+static json_t *local_uri(const struct mount *m, const struct riap_entity *e, json_t *uri)
+{
+  size_t n = strlen(m->prefix);
+  const char *u = json_string_value(uri);
+  char *l;
+  json_t *out;
+  if (!u || strncmp(u, m->prefix, n)) return json_incref(uri);
+  l = malloc(strlen(e->uri) + strlen(u + n) + 1);
+  if (!l) return json_incref(uri);
+  strcpy(l, e->uri);
+  strcat(l, u + n);
+  out = json_string(l);
+  free(l);
+  return out ? out : json_incref(uri);
+}
+
+static void rewrite_result(const struct mount *m, const struct riap_entity *e, enum riap_action a, json_t *res)
+{
+  size_t i;
+  if (a == RIAP_A_INFO && json_is_object(res)) {
+    json_t *u = json_object_get(res, "uri");
+    if (u) json_object_set_new(res, "uri", local_uri(m, e, u));
+  } else if (a == RIAP_A_LIST && json_is_array(res)) {
+    for (i = 0; i < json_array_size(res); i++) {
+      json_t *x = json_array_get(res, i);
+      if (json_is_string(x)) json_array_set_new(res, i, local_uri(m, e, x));
+      else if (json_is_object(x) && json_object_get(x, "uri"))
+        json_object_set_new(x, "uri", local_uri(m, e, json_object_get(x, "uri")));
+    }
+  } else if (a == RIAP_A_CHILD_METAS && json_is_object(res)) {
+    json_t *copy = json_object(), *v, *k;
+    const char *key;
+    json_object_foreach(res, key, v) {
+      k = json_string(key);
+      json_t *lk = local_uri(m, e, k);
+      json_object_set(copy, json_string_value(lk), v);
+      json_decref(lk);
+      json_decref(k);
+    }
+    json_object_clear(res);
+    json_object_update(res, copy);
+    json_decref(copy);
+  }
+}
+
+static void close_conn(struct mount *m)
+{
+  riap_client_close(&m->conn, 100);
+  m->open = m->used = 0;
+  m->retry_at_ms = now_ms() + (long long)m->restart_delay_ms;
+}
+
+/* one request to the backend; NULL with the reply set on failure */
+static json_t *forward(struct mount *m, const struct riap_entity *e, json_t *req, struct reply *r)
+{
+  json_t *env;
+  int attempt;
+  for (attempt = 0; attempt < 2; attempt++) {
+    int reused = m->used;
+    if (!m->open) {
+      long long now = now_ms();
+      if (now < m->retry_at_ms)
+        return reply_set(r, 503, "Mount %s: backend unavailable, retry in %lld ms", e->uri, m->retry_at_ms - now), NULL;
+      if (!riap_client_open(&m->conn, &m->url, (int)m->timeout_ms)) {
+        reply_set(r, 503, "Mount %s: backend unavailable: %s", e->uri, m->conn.msg);
+        m->retry_at_ms = now_ms() + (long long)m->restart_delay_ms;
+        return NULL;
+      }
+      m->open = 1;
+    }
+    env = riap_client_request(&m->conn, req, (int)m->timeout_ms);
+    if (env) { m->used = 1; return env; }
+    /* a connection that served before may have been closed while idle: once more on a fresh one */
+    if (reused && m->conn.err == RIAP_CLIENT_ECLOSED && attempt == 0) {
+      riap_client_close(&m->conn, 100);
+      m->open = m->used = 0;
+      continue;
+    }
+    if (m->conn.err == RIAP_CLIENT_ETIMEOUT)
+      reply_set(r, 504, "Mount %s: backend timed out after %.3g s", e->uri, (double)m->timeout_ms / 1000);
+    else reply_set(r, 502, "Mount %s: bad answer from backend: %s", e->uri, m->conn.msg);
+    carp("warning: ", json_string_value(r->message));
+    close_conn(m);
+    return NULL;
+  }
+  return NULL;
+}
+
+void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r)
+{
+  struct mount *m = mount_get(s, e);
+  json_t *req, *env, *meta;
+  char *uri;
+  if (!m) { reply_set(r, 500, "Out of memory"); return; }
+  if (!m->ok) { reply_set(r, 531, "Invalid mount %s: %s", e->uri, m->err); return; }
+  uri = malloc(strlen(m->prefix) + q->uri_len + 1);
+  if (!uri) { reply_set(r, 500, "Out of memory"); return; }
+  strcpy(uri, m->prefix);
+  if (rest < q->uri_len) strncat(uri, q->uri + rest, q->uri_len - rest);
+  req = json_copy(q->json);
+  json_object_set_new(req, "uri", json_string(uri));
+  free(uri);
+  env = forward(m, e, req, r);
+  json_decref(req);
+  if (!env) return;
+  r->status = (int)json_integer_value(json_array_get(env, 0));
+  r->message = json_is_string(json_array_get(env, 1)) ? json_incref(json_array_get(env, 1)) : 0;
+  r->result = json_incref(json_array_get(env, 2));
+  meta = json_array_get(env, 3);
+  r->meta = json_is_object(meta) ? json_deep_copy(meta) : 0;   /* riap.* keys are redone by reply_cat */
+  if (r->status / 100 == 2 && r->result) {
+    json_t *own = json_deep_copy(r->result);
+    json_decref(r->result);
+    r->result = own;
+    rewrite_result(m, e, q->action, r->result);
+  }
+  json_decref(env);
+}
