@@ -35,24 +35,30 @@ static int sep(struct cur *c)
   return 1;
 }
 
+/* Bytes that stand for themselves in a value. */
+static int plain(unsigned char c) { return c >= 0x21 && c <= 0x7e && c != '\\'; }
+
 /* Unescapes up to the next space or the end; stores it NUL-terminated. */
 static int str(struct cur *c, const char **s, size_t *n)
 {
   char *start = c->o;
-  while (c->p < c->end && *c->p != ' ') {
-    unsigned char ch = (unsigned char)*c->p;
-    if (c->o + 1 >= c->oend) return 0;
-    if (ch == '\\') {
+  for (;;) {
+    const char *q = c->p;
+    size_t k;
+    while (q < c->end && plain((unsigned char)*q)) ++q;
+    k = (size_t)(q - c->p);
+    if ((size_t)(c->oend - c->o) <= k) return 0;
+    memcpy(c->o, c->p, k);
+    c->o += k;
+    c->p = q;
+    if (q == c->end || *q == ' ') break;
+    if (*q == '\\') {
       int h, l;
-      if (c->end - c->p < 4 || c->p[1] != 'x' || (h = hexval(c->p[2])) < 0 || (l = hexval(c->p[3])) < 0) return 0;
+      if (c->end - q < 4 || q[1] != 'x' || (h = hexval(q[2])) < 0 || (l = hexval(q[3])) < 0) return 0;
+      if (c->oend - c->o <= 1) return 0;
       *c->o++ = (char)(h << 4 | l);
       c->p += 4;
-    } else if (ch < 0x21 || ch > 0x7e) {
-      return 0;
-    } else {
-      *c->o++ = (char)ch;
-      ++c->p;
-    }
+    } else return 0;
   }
   *c->o++ = 0;
   *s = start;

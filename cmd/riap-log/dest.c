@@ -227,7 +227,7 @@ long long dest_wait(const struct dest *d, long long now_ms)
 void dest_reopen(struct dest *d, long long now_ms)
 {
   if (d->kind == DEST_STDOUT) return;
-  dest_sync(d);
+  if (d->fsync_each) dest_sync(d);
   if (d->fd >= 0) close(d->fd);
   d->fd = -1;
   if (d->dirfd >= 0) close(d->dirfd);

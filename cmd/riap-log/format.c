@@ -9,6 +9,7 @@
  *   the backslash, so a value never holds a tab and unescaping is exact. */
 #include "format.h"
 #include "riap_time.h"
+#include <string.h>
 
 static const char hex[] = "0123456789abcdef";
 
@@ -58,14 +59,30 @@ static size_t putms(char *d, double t)
 /* Bytes outside 0x20..0x7e (and the backslash too when bs) as \xhh. */
 static size_t esc(char *d, const char *s, size_t n, int bs)
 {
-  size_t o = 0, i;
-  for (i = 0; i < n; ++i) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c > 0x7e || (bs && c == '\\')) {
-      d[o++] = '\\'; d[o++] = 'x'; d[o++] = hex[c >> 4]; d[o++] = hex[c & 15];
-    } else d[o++] = (char)c;
+  size_t o = 0, i = 0;
+  while (i < n) {
+    size_t j = i;
+    unsigned char c;
+    while (j < n && (c = (unsigned char)s[j]) >= 0x20 && c <= 0x7e && !(bs && c == '\\')) ++j;
+    memcpy(d + o, s + i, j - i);
+    o += j - i;
+    if (j == n) break;
+    c = (unsigned char)s[j];
+    d[o++] = '\\'; d[o++] = 'x'; d[o++] = hex[c >> 4]; d[o++] = hex[c & 15];
+    i = j + 1;
   }
   return o;
+}
+
+/* The common log format date, computed once per second seen. */
+static size_t clf(char *d, long long sec)
+{
+  static long long last = -1;
+  static char buf[RIAP_TIME_CLF];
+  static size_t len;
+  if (sec != last) { len = riap_time_fmtclf(buf, sec); last = sec; }
+  memcpy(d, buf, len);
+  return len;
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
@@ -119,7 +136,7 @@ static size_t perl(char *d, const struct riap_accessrec_parsed *r)
   if (r->peer_n) o += esc(d + o, r->peer, r->peer_n, 0);
   else d[o++] = '?';
   o += put(d + o, " - [");
-  o += riap_time_fmtclf(d + o, r->time_sec);
+  o += clf(d + o, r->time_sec);
   o += put(d + o, "] \"");
   if (r->action_n) o += esc(d + o, r->action, r->action_n, 0);
   else d[o++] = '-';

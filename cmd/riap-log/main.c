@@ -37,7 +37,7 @@ static const char usage_text[] =
   "  -n, --max-files COUNT  rotated files kept in a directory, 0: all (10)\n"
   "  -b, --buffer-size BYTES  memory per log before reading pauses (1048576)\n"
   "  -r, --retry SECONDS    pause before retrying a failed write (5)\n"
-  "  -y, --fsync            fsync after every write\n"
+  "  -y, --fsync            fsync after every write and before exiting\n"
   "  -h, --help             this text\n"
   "  -V, --version          the version\n";
 
@@ -250,6 +250,6 @@ int main(int argc, char **argv)
     }
   }
 
-  if (dest_sync(acc) < 0 || (err != acc && dest_sync(err) < 0)) diesys(111, "fatal: unable to fsync logs");
+  if (dofsync && (dest_sync(acc) < 0 || (err != acc && dest_sync(err) < 0))) diesys(111, "fatal: unable to fsync logs");
   return 0;
 }
