@@ -190,6 +190,7 @@ int worker_run(struct server *s, int argc, char **argv)
     if (rc == 0 || m.h.type == RIAP_CHAN_STOP || m.h.type == RIAP_CHAN_RETIRE) break;
     if (m.h.type != RIAP_CHAN_CONN)
       die(101, "fatal: unexpected control message: ", riap_chan_typename(m.h.type));
+    if (m.u.conn.datalen) die(101, "fatal: a connection with buffered bytes (not supported yet)");
     id = m.h.id;
     riap_chan_getpeer(&m, &peer);
     riap_peer_fmt(label, &peer);
