@@ -135,6 +135,7 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
       if (r > 0) {
         if (!stralloc_catb(&c->rbuf, buf, (size_t)r)) return end(c, RIAP_COPROC_TOOBIG);
         if (take_line(c, out)) {
+          if (out->len > max) return end(c, RIAP_COPROC_TOOBIG);
           read_err(c, errline, arg);
           if (!newline_sent) riap_coproc_stop(c);   /* it answered before hearing the question */
           return RIAP_COPROC_OK;
