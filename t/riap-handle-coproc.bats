@@ -101,3 +101,13 @@ moody() { printf '{"action":"call","uri":"/Coproc/moody","args":%s%s}' "$1" "${2
   sleep 0.2
   ! kill -0 "$pid" 2>/dev/null
 }
+
+@test "--start-persistent starts the coprocesses before the first call" {
+  { sleep 1; printf 'j{"action":"call","uri":"/Fast/mult","args":{"a":2,"b":3}}\r\n'; } |
+    "$RH" --start-persistent --log-fd 9 "$EXAMPLES" 9>/dev/null > "$BATS_TEST_TMPDIR/out" &
+  rh=$!
+  sleep 0.5
+  pgrep -P "$rh" -f Fast/mult >/dev/null   # running before any request
+  wait "$rh"
+  grep -q '^j\[200,"OK",6,' "$BATS_TEST_TMPDIR/out"
+}

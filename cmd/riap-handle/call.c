@@ -250,23 +250,47 @@ static void coproc_errline(void *arg, const char *line, size_t n)
   carp("warning: ", e->uri, ": ", clean);
 }
 
+/* starts e's coprocess unless it runs; returns 1, or 0 with m->co.code = errno */
+static int coproc_ensure(const struct riap_entity *e, struct funcmeta *m)
+{
+  char uri[RIAP_URI_MAX + 16];
+  char *envp[4];
+  snprintf(uri, sizeof uri, "RIAP_URI=%s", e->uri);
+  envp[0] = "PATH=/usr/local/bin:/usr/bin:/bin";
+  envp[1] = uri;
+  envp[2] = "RIAP_EXEC=persistent";
+  envp[3] = 0;
+  return riap_coproc_start(&m->co, e->path, envp, e->dir);
+}
+
+static int start_one(struct riap_entity *e, void *arg)
+{
+  struct server *s = arg;
+  struct funcmeta *m;
+  if (e->type == RIAP_PACKAGE) riap_tree_children(&s->tree, e, start_one, s);
+  if (e->type != RIAP_FUNCTION || !(m = funcmeta_get(e)) || !m->ok || !m->persistent) return 1;
+  if (!coproc_ensure(e, m)) carp("warning: ", e->uri, ": unable to start: ", strerror(m->co.code));
+  return 1;
+}
+
+void persistent_start_all(struct server *s)
+{
+  int status;
+  const char *msg;
+  struct riap_entity *root = riap_tree_resolve(&s->tree, "/", 1, &status, &msg, 0);
+  if (root) riap_tree_children(&s->tree, root, start_one, s);
+}
+
 /* a persistent function: one line to its coprocess, one line back */
 static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta *m, const stralloc *in,
                        struct riap_exec_result *x, struct reply *r)
 {
-  static char *envp[4];
-  char uri[RIAP_URI_MAX + 16];
   enum riap_coproc_outcome o;
   long long now = now_ms();
   if (!m->co.pid) {
     if (m->failures && now < m->retry_at_ms)
       return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
-    snprintf(uri, sizeof uri, "RIAP_URI=%s", e->uri);
-    envp[0] = "PATH=/usr/local/bin:/usr/bin:/bin";
-    envp[1] = uri;
-    envp[2] = "RIAP_EXEC=persistent";
-    envp[3] = 0;
-    if (!riap_coproc_start(&m->co, e->path, envp, e->dir))
+    if (!coproc_ensure(e, m))
       return reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(m->co.code)), 0;
   }
   o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,

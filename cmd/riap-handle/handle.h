@@ -16,6 +16,7 @@ struct server {
   size_t max_output;              /* cap on a function's stdout */
   int log_fd;                     /* access records */
   long pid;
+  int start_persistent;           /* start every persistent function at once */
   unsigned long answered;         /* requests answered, all connections */
   struct worker *worker;          /* worker mode (worker.c), else NULL */
   struct riap_sb_slot *sb;        /* own scoreboard slot, else NULL */
@@ -57,6 +58,8 @@ int meta_check(const struct riap_entity *e, struct reply *r);
 /* call_run: the call action on function e. */
 void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
               const struct riap_peer *peer, struct reply *r);
+/* persistent_start_all: starts the coprocess of every persistent function in the tree. */
+void persistent_start_all(struct server *s);
 /* complete_run: complete_arg_val / complete_arg_elem on function e. */
 void complete_run(struct server *s, struct riap_entity *e, const struct riap_req *q, struct reply *r);
 /* funcmeta_free: frees a compiled function metadata. */

@@ -10,7 +10,7 @@
 #include "handle.h"
 
 #define VERSION "0.1.0"
-#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] ROOT"
+#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] ROOT"
 
 static void usage(const char *why)
 {
@@ -29,6 +29,7 @@ static void help(void)
          "      --call-timeout SECS default time limit of a function (default 60)\n"
          "      --max-output BYTES  cap on a function's output (default 16777216)\n"
          "      --log-fd N          write access records to fd N (default 2)\n"
+         "      --start-persistent  start persistent functions at once, not on first call\n"
          "  -h, --help              this help\n"
          "  -V, --version           print the version\n\n"
          "See riap-handle(8).\n", USAGE);
@@ -57,6 +58,7 @@ static void options(int argc, char **argv, struct server *s)
     { "call-timeout", required_argument, 0, 'c' },
     { "max-output", required_argument, 0, 'O' },
     { "log-fd", required_argument, 0, 'l' },
+    { "start-persistent", no_argument, 0, 'P' },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -70,6 +72,7 @@ static void options(int argc, char **argv, struct server *s)
       case 'c': s->call_timeout_ms = (unsigned long)(number("--call-timeout", optarg, 0.001, 86400) * 1000); break;
       case 'O': s->max_output = (size_t)number("--max-output", optarg, 1, 1 << 30); break;
       case 'l': s->log_fd = (int)number("--log-fd", optarg, 0, 1 << 20); break;
+      case 'P': s->start_persistent = 1; break;
       case 'h': help(); break;
       case 'V': printf("riap-handle %s\n", VERSION); exit(0);
       default: {
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
   if (!riap_tree_open(&s.tree, argv[optind]))
     diesys(111, "fatal: unable to open ROOT ", argv[optind], ": ");
   s.tree.priv_free = entity_priv_free;
+  if (s.start_persistent) persistent_start_all(&s);
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   if (!s.timeout_ms) s.timeout_ms = 120000;
   if (s.log_fd < 0) s.log_fd = 2;
