@@ -45,11 +45,15 @@ RIAP_TIGHT_OPTS="--timeout 1 --call-timeout 1 --max-line 4096 --max-output 4096"
 export RIAP_TEST_SECRET=leaked
 
 case ${BATS_TEST_FILENAME##*/} in
+  *-listen-unix.bats) RIAP_TRANSPORT=unix RIAP_SERVER=listen ;;
+  *-listen-tcp.bats) RIAP_TRANSPORT=tcp RIAP_SERVER=listen ;;
   *-unix.bats) RIAP_TRANSPORT=unix ;;
   *-tcp.bats) RIAP_TRANSPORT=tcp ;;
   *) RIAP_TRANSPORT=pipe ;;
 esac
-BATS_TEST_NAME_PREFIX="[$RIAP_TRANSPORT] "
+RIAP_SERVER=${RIAP_SERVER:-ucspi}   # ucspi: s6-ipcserver/tcpserver; listen: riap-listen
+if [ "$RIAP_SERVER" = listen ]; then BATS_TEST_NAME_PREFIX="[listen $RIAP_TRANSPORT] "
+else BATS_TEST_NAME_PREFIX="[$RIAP_TRANSPORT] "; fi
 
 # The client. Perl is used because it is always there (git depends on it)
 # and because a test needs to send bytes, pause, half-close and read at the
@@ -281,15 +285,27 @@ riap_start_server() { # riap_start_server NAME OPTS: sets RIAP_PID_NAME (and RIA
     case $RIAP_TRANSPORT in
       unix)
         addr=$BATS_FILE_TMPDIR/$name.sock
-        # shellcheck disable=SC2086
-        s6-ipcserver "$addr" "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        if [ "$RIAP_SERVER" = listen ]; then
+          # shellcheck disable=SC2086
+          "$RIAP_BUILD/bin/riap-listen" -s "$addr" --start-servers 2 --scoreboard-path "$BATS_FILE_TMPDIR/$name.sb" \
+            -- "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        else
+          # shellcheck disable=SC2086
+          s6-ipcserver "$addr" "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        fi
         ;;
       tcp)
         local port; port=$(riap_free_port)
         addr=127.0.0.1:$port
         eval "export RIAP_PORT_$name=$port"
-        # shellcheck disable=SC2086
-        tcpserver -H -R -l 0 127.0.0.1 "$port" "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        if [ "$RIAP_SERVER" = listen ]; then
+          # shellcheck disable=SC2086
+          "$RIAP_BUILD/bin/riap-listen" -p "$addr" --start-servers 2 --scoreboard-path "$BATS_FILE_TMPDIR/$name.sb" \
+            -- "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        else
+          # shellcheck disable=SC2086
+          tcpserver -H -R -l 0 127.0.0.1 "$port" "$RIAP_HANDLE" $opts "$RIAP_ROOT" </dev/null >>"$log" 2>&1 3>&- &
+        fi
         ;;
     esac
     pid=$!
