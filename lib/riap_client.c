@@ -239,10 +239,13 @@ sysfail:
 int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_ms) {
   long long deadline = deadline_of(timeout_ms);
   struct sigaction sa;
+  size_t i;
 
   c->err = RIAP_CLIENT_OK;
   c->msg[0] = 0;
   snprintf(c->endpoint, sizeof c->endpoint, "%s", u->endpoint ? u->endpoint : "?");
+  for (i = 0; c->endpoint[i]; ++i)   /* messages stay one line */
+    if ((unsigned char)c->endpoint[i] < 0x20 || c->endpoint[i] == 0x7f) c->endpoint[i] = '?';
   reset_buffers(c);
   c->rfd = c->wfd = -1;
   c->pid = 0;
@@ -443,7 +446,21 @@ json_t *riap_client_recv(struct riap_conn *c, int timeout_ms) {
 json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_ms) {
   long long deadline = deadline_of(timeout_ms);
   int left;
-  if (!riap_client_send(c, req, timeout_ms)) return NULL;
+  if (!riap_client_send(c, req, timeout_ms)) {
+    /* a server may answer and close before reading all of the request (an
+     * early refusal, a program that prints and exits): its answer, or
+     * whatever it printed, tells more than the broken pipe */
+    char why[RIAP_CLIENT_MSGMAX];
+    enum riap_client_err err = c->err;
+    json_t *env;
+    if (err != RIAP_CLIENT_ECLOSED) return NULL;
+    memcpy(why, c->msg, sizeof why);
+    env = riap_client_recv(c, left_of(deadline) < 0 || left_of(deadline) > 1000 ? 1000 : left_of(deadline));
+    if (env || c->err == RIAP_CLIENT_EPROTO || c->err == RIAP_CLIENT_ETOOLONG) return env;
+    memcpy(c->msg, why, sizeof why);
+    c->err = err;
+    return NULL;
+  }
   left = left_of(deadline);
   if (left == 0) {
     fail(c, RIAP_CLIENT_ETIMEOUT, "no response from %s within %d.%03d s", c->endpoint,

@@ -105,8 +105,10 @@ int riap_client_send(struct riap_conn *c, const json_t *req, int timeout_ms);
 json_t *riap_client_recv(struct riap_conn *c, int timeout_ms);
 
 /* riap_client_request: sends req and receives its response, all within
- * timeout_ms. Returns a new reference to the envelope, or NULL as
- * riap_client_send and riap_client_recv do. */
+ * timeout_ms. When the peer closes while the request is being sent, what
+ * it wrote before closing is still read (up to 1 s): an envelope there is
+ * returned, a line that is none fails with EPROTO. Returns a new reference
+ * to the envelope, or NULL as riap_client_send and riap_client_recv do. */
 json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_ms);
 
 /* riap_client_close: closes c's fds and frees its buffers; for a pipe,
