@@ -59,6 +59,7 @@ int riap_sb_create(struct riap_sb *sb, const char *path, unsigned nslots, const 
   sb->writable = 1;
   memcpy(sb->h->magic, RIAP_SB_MAGIC, 8);
   sb->h->version = RIAP_SB_VERSION;
+  sb->h->minor = RIAP_SB_MINOR;
   sb->h->header_size = RIAP_SB_HEADER_SIZE;
   sb->h->slot_size = RIAP_SB_SLOT_SIZE;
   sb->h->nslots = nslots;
@@ -150,6 +151,36 @@ int riap_sb_read(const struct riap_sb *sb, unsigned i, struct riap_sb_slot *out)
 void riap_sb_setgen(struct riap_sb *sb, uint32_t gen)
 {
   if (sb->h) __atomic_store_n(&sb->h->generation, gen, __ATOMIC_RELEASE);
+}
+
+void riap_sb_setpark(struct riap_sb *sb, uint32_t parked, uint32_t parks, int64_t oldest_us)
+{
+  struct riap_sb_header *h = sb->h;
+  if (!h) return;
+  __atomic_store_n(&h->park_seq, (uint16_t)(h->park_seq + 1), __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_store_n(&h->parked, parked, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->parks, parks, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->park_oldest_us, oldest_us, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->park_seq, (uint16_t)(h->park_seq + 1), __ATOMIC_RELEASE);
+}
+
+int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out)
+{
+  const struct riap_sb_header *h = sb->h;
+  int tries;
+  if (!h || h->minor < 1) return 0;
+  for (tries = 0; tries < 10000; tries++) {
+    uint16_t a = __atomic_load_n(&h->park_seq, __ATOMIC_ACQUIRE), b;
+    if (a & 1) continue;
+    out->parked = __atomic_load_n(&h->parked, __ATOMIC_RELAXED);
+    out->parks = __atomic_load_n(&h->parks, __ATOMIC_RELAXED);
+    out->oldest_us = __atomic_load_n(&h->park_oldest_us, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    b = __atomic_load_n(&h->park_seq, __ATOMIC_RELAXED);
+    if (a == b) return 1;
+  }
+  return 0;
 }
 
 /* the seqlock, writer side: one writer per slot at any time */

@@ -10,6 +10,7 @@
 
 #define RIAP_SB_MAGIC "riap-sb\n"            /* 8 bytes, no NUL */
 #define RIAP_SB_VERSION 1
+#define RIAP_SB_MINOR 1                      /* 1: the park fields of the header */
 #define RIAP_SB_HEADER_SIZE 128
 #define RIAP_SB_SLOT_SIZE 512
 
@@ -32,9 +33,19 @@ struct riap_sb_header {
   int64_t listener_pid;
   int64_t start_us;           /* listener start, microseconds since the epoch */
   uint32_t generation;        /* bumped on every reload (HUP) */
-  uint32_t reserved0;
+  uint16_t minor;             /* layout revision within the version: 0 (the
+                                 fields below are zero), 1 (they are kept) */
+  uint16_t park_seq;          /* seqlock of the three park fields */
   char name[64];              /* --name, NUL-terminated */
-  char reserved[16];
+  uint32_t parked;            /* minor >= 1: connections parked in the listener */
+  uint32_t parks;             /* minor >= 1: connections handed back, mod 2^32 */
+  int64_t park_oldest_us;     /* minor >= 1: when the longest-parked one was
+                                 parked (microseconds since the epoch), 0: none */
+};
+
+struct riap_sb_park {         /* the header's park fields, as read */
+  uint32_t parked, parks;
+  int64_t oldest_us;
 };
 
 struct riap_sb_slot {
@@ -81,6 +92,15 @@ int riap_sb_read(const struct riap_sb *sb, unsigned i, struct riap_sb_slot *out)
 
 /* riap_sb_generation: sets the header's generation (listener). */
 void riap_sb_setgen(struct riap_sb *sb, uint32_t gen);
+
+/* riap_sb_setpark: the park fields of the header (listener): connections
+ * parked now, hand-backs so far, park time of the oldest (0: none). */
+void riap_sb_setpark(struct riap_sb *sb, uint32_t parked, uint32_t parks, int64_t oldest_us);
+
+/* riap_sb_getpark: a consistent copy of the park fields into out; returns 1,
+ * 0 when the scoreboard does not keep them (minor 0: an older listener) or
+ * they kept changing. */
+int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out);
 
 /* riap_sb_now: microseconds since the epoch, coarse clock (no system call). */
 int64_t riap_sb_now(void);

@@ -62,6 +62,16 @@ int main(void)
   riap_sb_setgen(&sb, 3);
   CHECK(rd.h->generation == 3, "generation");
   riap_sb_request(0, "x", 1, "y", 1, &t);        /* no scoreboard: nothing happens */
+  {
+    struct riap_sb_park pk;
+    CHECK(rd.h->minor == RIAP_SB_MINOR, "minor revision");
+    CHECK(riap_sb_getpark(&rd, &pk) && pk.parked == 0 && pk.parks == 0 && pk.oldest_us == 0, "park fields start at zero");
+    riap_sb_setpark(&sb, 5, 9, 1700000000000001LL);
+    CHECK(riap_sb_getpark(&rd, &pk) && pk.parked == 5 && pk.parks == 9 && pk.oldest_us == 1700000000000001LL, "park fields");
+    sb.h->minor = 0;                              /* as an older listener writes it */
+    CHECK(!riap_sb_getpark(&rd, &pk), "minor 0: no park fields");
+    sb.h->minor = RIAP_SB_MINOR;
+  }
 
   /* a writer process hammers slot 1; every read must be consistent */
   pid = fork();
