@@ -476,3 +476,32 @@ EOF
   assert_success
   assert_output "9"
 }
+
+# ------------------------------------------------------------ sanitizers
+
+@test "riap under ASan+UBSan: requests, binary, --stdin and failures, no leak" {
+  local asan=$RIAP_BUILD/asan/bin/riap f=$BATS_TEST_TMPDIR
+  [ -x "$asan" ] || skip "no sanitizer build (make test builds it)"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run "$asan" call "$(url tcp /Math/mult)" a=2 b=3 --pretty
+  assert_success
+  assert_output "6"
+  perl -e 'print map { chr } 0..255' >"$f/in.bin"
+  "$asan" --binary call "$(url unix /Util/bitflip)" data:base64=@"$f/in.bin" >"$f/out.bin"
+  "$asan" --binary --v 1.1 call "$(url pipe /Util/bitflip)" data:base64=@"$f/out.bin" >"$f/back.bin"
+  cmp "$f/in.bin" "$f/back.bin"
+  gen_requests 1000 >"$f/reqs"
+  "$asan" --stdin --window 10 "$(url pipe /)" <"$f/reqs" >"$f/out"
+  check_order "$f/out" 1000
+  run "$asan" --raw --naked meta "$(url tcp /Math/nope)" --args '{"a":[1,{"b":null}]}' x:base64=AA==
+  assert_equal "$status" 104
+  run "$asan" --retries 1 --retry-delay 0 info "riap+unix:$f/none.sock//"
+  assert_equal "$status" 111
+  run "$asan" info 'riap+pipe:printf//j%5B1%5Cn//'
+  assert_equal "$status" 111
+  assert_output --partial "invalid JSON in the response"
+  run "$asan" info bad
+  assert_equal "$status" 100
+  run "$asan" -h
+  assert_success
+}

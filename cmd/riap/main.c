@@ -161,13 +161,19 @@ static void setkey(json_t *req, const char *key, json_t *v) {
   if (!v || json_object_set_new(req, key, v)) fatal(EXIT_TEMP, "out of memory");
 }
 
+/* file scope, so that what is still held when riap exits early (a usage
+ * error, -h) stays reachable for the leak checker */
+static struct opts o;
+static json_t *req, *args;
+
 int main(int argc, char **argv) {
-  struct opts o;
-  json_t *req = json_object(), *args = json_object(), *env;
+  json_t *env;
   struct riap_conn c;
   char msg[RIAP_URL_MSGMAX];
   int opt, i, rc;
 
+  req = json_object();
+  args = json_object();
   if (!req || !args) fatal(EXIT_TEMP, "out of memory");
   memset(&o, 0, sizeof o);
   o.v12 = 1;
