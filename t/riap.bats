@@ -493,7 +493,7 @@ EOF
   gen_requests 1000 >"$f/reqs"
   "$asan" --stdin --window 10 "$(url pipe /)" <"$f/reqs" >"$f/out"
   check_order "$f/out" 1000
-  run "$asan" --raw --naked meta "$(url tcp /Math/nope)" --args '{"a":[1,{"b":null}]}' x:base64=AA==
+  run "$asan" --raw --naked call "$(url tcp /Math/nope)" --args '{"a":[1,{"b":null}]}' x:base64=AA==
   assert_equal "$status" 104
   run "$asan" --retries 1 --retry-delay 0 info "riap+unix:$f/none.sock//"
   assert_equal "$status" 111
