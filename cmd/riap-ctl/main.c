@@ -1,0 +1,254 @@
+/* riap-ctl: start, stop, restart, reload and status of a riap-listen
+ * service: an s6 or runit service directory, or a pid file (riap-listen
+ * --daemonize without a supervisor). See doc/riap-ctl.8. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "riap_envdir.h"
+#include "riap_spawn.h"
+#include "ctl.h"
+
+#define VERSION "0.1.0"
+#define USAGE "riap-ctl [-d SERVICEDIR | -p PIDFILE] [-t SECS] start|stop|restart|reload|status [--json] [-i SECS] [-- COMMAND...]"
+
+struct conf C;
+
+static const char *const scandirs[] = {   /* where a service named riap usually is */
+  "/run/service/riap", "/service/riap", "/etc/service/riap", "/var/service/riap", 0
+};
+
+void die_step(int code, const char *step, const char *fmt, ...)
+{
+  va_list ap;
+  char msg[1024];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "riap-ctl: fatal: %s: %s\n", step, msg);
+  exit(code);
+}
+
+void note(const char *fmt, ...)
+{
+  va_list ap;
+  char msg[1024];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "riap-ctl: %s\n", msg);
+}
+
+static void usage(const char *fmt, const char *what)
+{
+  if (fmt) {
+    fprintf(stderr, "riap-ctl: fatal: ");
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+  }
+  fprintf(stderr, "riap-ctl: usage: %s\n", USAGE);
+  exit(EXIT_USAGE);
+}
+
+static void help(void)
+{
+  printf("usage: %s\n\n"
+         "Controls and observes a riap-listen service.\n\n"
+         "  -d, --service DIR     an s6 or runit service directory (default: $RIAP_SERVICE_DIR,\n"
+         "                        else the first of /run/service/riap, /service/riap,\n"
+         "                        /etc/service/riap, /var/service/riap)\n"
+         "  -p, --pid-file PATH   a daemonized riap-listen's pid file instead\n"
+         "  -b, --scoreboard PATH the scoreboard (default: the service's env/SCOREBOARD_PATH,\n"
+         "                        else DIR/scoreboard; PIDFILE's name with .scoreboard)\n"
+         "  -t, --timeout SECS    longest wait of start, stop, restart, reload (default 30)\n"
+         "  -i, --interval SECS   status: requests/s measured over SECS (default 1; 0: not)\n"
+         "  -j, --json            status: one JSON document\n"
+         "  -h, --help            this help\n"
+         "  -V, --version         print the version\n\n"
+         "Commands: start, stop, restart, reload (HUP: new workers), status.\n"
+         "With -p, start and restart run the COMMAND after -- (riap-listen ...).\n"
+         "Exit: 0 ok, 1 not running (status), 100 usage, 111 failure.\n"
+         "See riap-ctl(8).\n", USAGE);
+  exit(0);
+}
+
+double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void msleep(int ms)
+{
+  struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+int pid_alive(long pid)
+{
+  char path[64], buf[512], *p;
+  FILE *f;
+  if (pid <= 0) return 0;
+  if (kill((pid_t)pid, 0) < 0 && errno != EPERM) return 0;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  if (!(f = fopen(path, "r"))) return 1;   /* no /proc: trust kill */
+  p = fgets(buf, sizeof buf, f);
+  fclose(f);
+  if (!p || !(p = strrchr(buf, ')'))) return 1;
+  return !(p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int run_prog(const char *step, char *const argv[], char *out, size_t size)
+{
+  size_t len;
+  int st = riap_spawn_wait(argv, out, size, &len);
+  if (st < 0) die_step(EXIT_FAIL, step, "unable to run %s: %s", argv[0], strerror(errno));
+  if (out) while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) out[--len] = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static double number(const char *opt, const char *s, double max)
+{
+  char *end;
+  double d;
+  errno = 0;
+  d = strtod(s, &end);
+  if (!*s || *end || errno || d < 0 || d > max) {
+    fprintf(stderr, "riap-ctl: fatal: %s needs a number of seconds from 0 to %g, not '%.40s'\n", opt, max, s);
+    usage(0, 0);
+  }
+  return d;
+}
+
+static int is_dir(const char *p)
+{
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *p)
+{
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+/* Which supervisor runs DIR: runsv makes supervise/ok (a FIFO),
+ * s6-supervise makes event/ and supervise/ without it. */
+static enum sv_kind which_supervisor(const char *dir)
+{
+  char p[4200];
+  snprintf(p, sizeof p, "%s/supervise/ok", dir);
+  if (exists(p)) return SV_RUNIT;
+  snprintf(p, sizeof p, "%s/event", dir);
+  if (exists(p)) return SV_S6;
+  snprintf(p, sizeof p, "%s/supervise", dir);
+  if (exists(p)) return access(p, X_OK) == 0 ? SV_S6 : SV_RUNIT;   /* unreadable: runit's has no event/ */
+  return SV_NONE;
+}
+
+static void scoreboard_path(const char *opt)
+{
+  char v[4096];
+  if (opt) { snprintf(C.sbpath, sizeof C.sbpath, "%s", opt); return; }
+  if (C.dir) {
+    char env[4200];
+    int r;
+    snprintf(env, sizeof env, "%s/env", C.dir);
+    r = riap_envdir_get(env, "SCOREBOARD_PATH", v, sizeof v);
+    if (r > 0) snprintf(C.sbpath, sizeof C.sbpath, "%s", strcmp(v, "0") ? v : "");
+    else snprintf(C.sbpath, sizeof C.sbpath, "%s/scoreboard", C.dir);
+    return;
+  }
+  {   /* riap-listen's defaults share the base: /var/run/NAME.pid, /var/run/NAME.scoreboard */
+    size_t n = strlen(C.pidfile);
+    if (n > 4 && !strcmp(C.pidfile + n - 4, ".pid")) n -= 4;
+    snprintf(C.sbpath, sizeof C.sbpath, "%.*s.scoreboard", (int)n, C.pidfile);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    { "service", required_argument, 0, 'd' },
+    { "pid-file", required_argument, 0, 'p' },
+    { "scoreboard", required_argument, 0, 'b' },
+    { "timeout", required_argument, 0, 't' },
+    { "interval", required_argument, 0, 'i' },
+    { "json", no_argument, 0, 'j' },
+    { "help", no_argument, 0, 'h' },
+    { "version", no_argument, 0, 'V' },
+    { 0, 0, 0, 0 }
+  };
+  const char *cmd = 0, *sbopt = 0;
+  const struct backend *b = 0;
+  int opt, i, dd;
+
+  C.timeout_ms = 30000;
+  C.interval = 1;
+  /* options and the command come before --, the program (pid-file start and
+   * restart) after it */
+  for (dd = 1; dd < argc && strcmp(argv[dd], "--"); dd++) {}
+  if (dd < argc) C.cmd = argv + dd + 1;
+  opterr = 0;
+  while ((opt = getopt_long(dd, argv, "d:p:b:t:i:jhV", longopts, 0)) != -1) {
+    switch (opt) {
+      case 'd': C.dir = optarg; break;
+      case 'p': C.pidfile = optarg; break;
+      case 'b': sbopt = optarg; break;
+      case 't': C.timeout_ms = (int)(number("-t", optarg, 86400) * 1000); break;
+      case 'i': C.interval = number("-i", optarg, 60); break;
+      case 'j': C.json = 1; break;
+      case 'h': help(); break;
+      case 'V': printf("riap-ctl %s\n", VERSION); return 0;
+      default: usage("unknown option or missing value: %s", argv[optind - 1]);
+    }
+  }
+  if (optind < dd) cmd = argv[optind];
+  if (optind + 1 < dd) usage("one command only, not also '%s'", argv[optind + 1]);
+  if (!cmd) usage("no command: start, stop, restart, reload or status%s", "");
+  if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "restart") && strcmp(cmd, "reload")
+      && strcmp(cmd, "status"))
+    usage("unknown command '%s' (start, stop, restart, reload, status)", cmd);
+  if (C.dir && C.pidfile) usage("give -d SERVICEDIR or -p PIDFILE, not both%s", "");
+  if (C.cmd && !*C.cmd) C.cmd = 0;
+  if (C.cmd && (!C.pidfile || (strcmp(cmd, "start") && strcmp(cmd, "restart"))))
+    usage("a command after -- is for start and restart with -p PIDFILE only%s", "");
+  if (C.json && strcmp(cmd, "status")) usage("--json is for status only%s", "");
+
+  if (!C.dir && !C.pidfile) {
+    const char *e = getenv("RIAP_SERVICE_DIR");
+    if (e && *e) C.dir = e;
+    else {
+      for (i = 0; scandirs[i]; i++) if (is_dir(scandirs[i])) { C.dir = scandirs[i]; break; }
+      if (!C.dir)
+        usage("no service directory: give -d SERVICEDIR or -p PIDFILE, or set RIAP_SERVICE_DIR "
+              "(none of /run/service/riap, /service/riap, /etc/service/riap, /var/service/riap exists)%s", "");
+    }
+  }
+  if (C.dir && !is_dir(C.dir)) die_step(EXIT_FAIL, cmd, "%s is not a directory", C.dir);
+  scoreboard_path(sbopt);
+
+  if (C.pidfile) { C.kind = SV_PIDFILE; b = &backend_pidfile; }
+  else {
+    C.kind = which_supervisor(C.dir);
+    if (C.kind == SV_RUNIT) b = &backend_runit;
+    else if (C.kind == SV_S6) b = &backend_s6;
+  }
+  if (!strcmp(cmd, "status")) return status(b);
+  if (!b)
+    die_step(EXIT_FAIL, cmd, "no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
+             "(supervise/ not found)", C.dir);
+  if (!strcmp(cmd, "start")) b->start();
+  else if (!strcmp(cmd, "stop")) b->stop();
+  else if (!strcmp(cmd, "restart")) b->restart();
+  else b->reload();
+  return 0;
+}
