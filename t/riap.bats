@@ -505,3 +505,31 @@ EOF
   run "$asan" -h
   assert_success
 }
+
+# ------------------------------------------------------------ more connections
+
+@test "--connect-timeout: a Unix socket whose backlog stays full times out (111)" {
+  local s=$BATS_TEST_TMPDIR/full.sock
+  perl -MSocket -MFcntl -e 'socket(my $l, PF_UNIX, SOCK_STREAM, 0) or die; bind($l, pack_sockaddr_un($ARGV[0])) or die;
+    listen($l, 0) or die; my @c; for (1..3) { socket(my $c, PF_UNIX, SOCK_STREAM, 0);
+    fcntl($c, F_SETFL, O_NONBLOCK); connect($c, pack_sockaddr_un($ARGV[0])); push @c, $c }
+    open(my $r, ">", "$ARGV[0].ready"); close $r; sleep 30' "$s" &
+  echo $! >>"$BATS_TEST_TMPDIR/pids"
+  for _ in $(seq 100); do [ -e "$s.ready" ] && break; sleep 0.05; done
+  run riap --retries 0 --connect-timeout 0.3 info "riap+unix:$s//"
+  assert_equal "$status" 111
+  assert_output "riap: fatal: unable to connect to unix:$s: timed out"
+}
+
+@test "an IPv6 server: riap+tcp://[::1]:PORT/" {
+  local port; port=$(free_port)
+  perl -MSocket -e 'socket(my $s, PF_INET6, SOCK_STREAM, 0) or exit 1; bind($s, pack_sockaddr_in6(0, inet_pton(AF_INET6, "::1"))) or exit 1' ||
+    skip "no IPv6 loopback"
+  "$LISTEN" --notification-fd 3 --scoreboard-path "" --start-servers 1 -p "[::1]:$port" -- "$HANDLE" "$ROOT" \
+    3>"$BATS_TEST_TMPDIR/ready" >/dev/null 2>&1 &
+  echo $! >>"$BATS_TEST_TMPDIR/pids"
+  for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.05; done
+  run out call "riap+tcp://[::1]:$port/Math/mult" a=5 b=5
+  assert_success
+  assert_output "25"
+}
