@@ -8,6 +8,7 @@
 #include <errmsg.h>
 #include "riap_bin.h"
 #include "riap_exec.h"
+#include "riap_funcout.h"
 #include "riap_json.h"
 #include "handle.h"
 #include "funcmeta.h"
@@ -142,23 +143,6 @@ static int build_env(struct envbuf *b, const struct riap_entity *e, const struct
   return 1;
 }
 
-/* an envelope as the function printed it: [status, message?, result?, meta?] */
-static int take_envelope(json_t *env, struct reply *r)
-{
-  json_t *st = json_array_get(env, 0), *msg = json_array_get(env, 1), *meta = json_array_get(env, 3);
-  size_t n = json_array_size(env);
-  if (!json_is_array(env) || n < 1 || n > 4 || !json_is_integer(st) ||
-      json_integer_value(st) < 100 || json_integer_value(st) > 599 ||
-      (msg && !json_is_string(msg) && !json_is_null(msg)) ||
-      (meta && !json_is_object(meta) && !json_is_null(meta)))
-    return 0;
-  r->status = (int)json_integer_value(st);
-  r->message = json_is_string(msg) ? json_incref(msg) : 0;
-  r->result = json_incref(json_array_get(env, 2));
-  r->meta = json_is_object(meta) ? json_deep_copy(meta) : 0;
-  return 1;
-}
-
 static void encode_binary(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
 {
   stralloc bytes = { 0, 0, 0 };
@@ -188,9 +172,9 @@ static void failed(const struct riap_entity *e, const struct riap_exec_result *x
 static int interpret(const struct riap_entity *e, const struct funcmeta *m, struct riap_exec_result *x,
                       struct reply *r)
 {
-  json_error_t jerr;
-  json_t *v = 0;
-  char what[64];
+  struct riap_funcout o;
+  enum riap_funcout_form form = RIAP_OUT_ENVELOPE;
+  char what[RIAP_FUNCOUT_WHYMAX + 16];
   int exited_ok = x->outcome == RIAP_EXEC_EXITED && x->code == 0;
 
   if (x->outcome == RIAP_EXEC_SIGNALED) {
@@ -198,22 +182,17 @@ static int interpret(const struct riap_entity *e, const struct funcmeta *m, stru
     failed(e, x, r, what);
     return 0;
   }
-  if (m->naked && m->result_buf && !m->persistent && exited_ok) {   /* raw bytes, unless line-framed */
-    reply_ok(r, riap_bin_tojson(x->out.s, x->out.len));
+  if (m->naked) form = m->result_buf && !m->persistent ? RIAP_OUT_RAW : RIAP_OUT_NAKED;  /* raw, unless line-framed */
+  /* a failed exit still counts when it printed a whole envelope */
+  if ((exited_ok || form == RIAP_OUT_ENVELOPE) && riap_funcout_scan(x->out.s, x->out.len, form, &o, what)) {
+    r->status = o.status;
+    r->message = o.message ? o.message : (o.status == 200 && form != RIAP_OUT_ENVELOPE ? json_string("OK") : 0);
+    r->result = o.result;
+    r->meta = o.meta;
     return 1;
   }
-  if (x->out.len) v = json_loadb(x->out.s, x->out.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (v && m->naked && exited_ok) { reply_ok(r, v); return 1; }
-  if (v && !m->naked && take_envelope(v, r)) { json_decref(v); return 1; }
-  json_decref(v);
-  if (!exited_ok) {
-    snprintf(what, sizeof what, "exit %d", x->code);
-    failed(e, x, r, what);
-  } else if (!x->out.len) failed(e, x, r, "no output");
-  else if (!v) {
-    snprintf(what, sizeof what, "invalid output (%.40s)", jerr.text);
-    failed(e, x, r, what);
-  } else failed(e, x, r, "invalid output (not an envelope)");
+  if (!exited_ok) snprintf(what, sizeof what, "exit %d", x->code);
+  failed(e, x, r, what);
   return 0;
 }
 
