@@ -243,6 +243,14 @@ int main(int argc, char **argv)
     else if (C.kind == SV_S6) b = &backend_s6;
   }
   if (!strcmp(cmd, "status")) return status(b);
+  if (!b && strcmp(cmd, "stop")) {   /* a scanner picks a new service up within seconds: wait for it */
+    double t0 = now_s();
+    while (!b && (now_s() - t0) * 1000 < C.timeout_ms) {
+      msleep(50);
+      C.kind = which_supervisor(C.dir);
+      b = C.kind == SV_RUNIT ? &backend_runit : C.kind == SV_S6 ? &backend_s6 : 0;
+    }
+  }
   if (!b)
     die_step(EXIT_FAIL, cmd, "no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
              "(supervise/ not found)", C.dir);

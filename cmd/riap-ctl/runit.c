@@ -61,7 +61,7 @@ static void runit_state(struct svstate *st)
 
 static void sv(const char *step, const char *cmd, int wait)
 {
-  char t[32];
+  char t[32], out[1024];
   char *argv[6];
   int n = 0, rc;
   snprintf(t, sizeof t, "%d", (C.timeout_ms + 999) / 1000);
@@ -70,8 +70,8 @@ static void sv(const char *step, const char *cmd, int wait)
   argv[n++] = (char *)cmd;
   argv[n++] = (char *)C.dir;
   argv[n] = 0;
-  rc = run_prog(step, argv, 0, 0);
-  if (rc) die_step(EXIT_FAIL, step, "sv %s %s failed (exit %d)", cmd, C.dir, rc);
+  rc = run_prog(step, argv, out, sizeof out);   /* "ok: run: ..." is not for the user */
+  if (rc) die_step(EXIT_FAIL, step, "sv %s %s failed (exit %d): %s", cmd, C.dir, rc, out);
 }
 
 static void up_and_wait(const char *step, long old, double t0)

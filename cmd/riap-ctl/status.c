@@ -161,7 +161,8 @@ int status(const struct backend *b)
   /* up: the supervisor says so; when it cannot be asked (a user without
    * access to supervise/), the scoreboard's listener is alive */
   up = st.known ? st.up : lalive;
-  if (!st.known && lalive) { st.pid = lpid; st.since = now_s() - s1.h.start_us / 1e6; }
+  if (!st.known && lalive) st.pid = lpid;
+  if (lalive && st.since < 0) st.since = now_s() - s1.h.start_us / 1e6;
   if (s1.ok && lalive && C.interval > 0) {
     msleep((int)(C.interval * 1000));
     snap_take(&s2);
