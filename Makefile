@@ -30,8 +30,15 @@ ASAN_BINS := $(CMDS:%=$(B)/asan/bin/%)
 PROGS     := $(patsubst t/prog/%.c,$(B)/t/prog/%,$(wildcard t/prog/*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 MANS      := $(wildcard doc/*.[1-8])
+FUZZ_SRC  := $(filter-out t/fuzz/replay.c,$(wildcard t/fuzz/*.c))
+FUZZ_NAMES:= $(FUZZ_SRC:t/fuzz/%.c=%)
+REPLAYS   := $(FUZZ_NAMES:%=$(B)/asan/t/fuzz/%)
+FUZZERS   := $(FUZZ_NAMES:%=$(B)/fuzz/%)
+FUZZ_SECONDS ?= 10
+FUZZ_CC   ?= clang
+FUZZFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
-.PHONY: all deps test unit bats run bench install clean
+.PHONY: all deps test unit bats run bench install clean fuzz
 .SECONDEXPANSION:
 
 all: $(BINS) $(PROGS)
@@ -72,6 +79,22 @@ $(B)/asan/t/unit/%: t/unit/%.c t/unit/unit.h $(B)/asan/libriap.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -It/unit $(WARN) $(SANFLAGS) -o $@ $< $(B)/asan/libriap.a $(LDLIBS)
 
+# fuzz harnesses: replayed on their corpus under ASan+UBSan by make test ...
+$(B)/asan/t/fuzz/%: t/fuzz/%.c t/fuzz/replay.c t/fuzz/fuzz.h $(B)/asan/libriap.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -It/fuzz $(WARN) $(SANFLAGS) -o $@ $< t/fuzz/replay.c $(B)/asan/libriap.a $(LDLIBS)
+
+# ... and run with libFuzzer by make fuzz (clang)
+$(B)/fuzz/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZFLAGS) -c -o $@ $<
+
+$(B)/fuzz/libriap.a: $(LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(B)/fuzz/libriap.a
+	$(FUZZ_CC) $(CPPFLAGS) -It/fuzz $(WARN) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libriap.a $(LDLIBS)
+
 $(B)/t/prog/%: t/prog/%.c $(B)/libriap.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(B)/libriap.a $(LDLIBS)
@@ -82,8 +105,14 @@ $(B)/bench/%: bench/%.c $(B)/libriap.a
 
 # make test: install what is missing, build, run every test, one closing line.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(ASAN_BINS)
+	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(ASAN_BINS) $(REPLAYS)
 	@t/run $(B)
+
+# make fuzz FUZZ_SECONDS=N: every harness for N seconds from its seed corpus
+fuzz:
+	@tools/deps fuzz
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@tools/fuzz $(B) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 run: deps
 	@$(MAKE) --no-print-directory all
