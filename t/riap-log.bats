@@ -263,6 +263,35 @@ seqcheck() { # FILE COUNT
   assert_equal "$(grep -c '^20.*Z diag [0-9]*$' "$T/e.log")" 12000
 }
 
+@test "riap-listen with 8 concurrent clients: exactly one access line per request" {
+  command -v riap-listen >/dev/null && command -v riap-handle >/dev/null || skip "riap-listen or riap-handle not built"
+  command -v socat >/dev/null || skip "no socat"
+  local root port i k c=()
+  root=$(cd "$BATS_TEST_DIRNAME/../examples" && pwd)
+  port=$((20000 + RANDOM % 30000))
+  mkfifo "$T/in"
+  riap-log -f json -a "$T/a.json" -e "$T/e.log" <"$T/in" &
+  pids+=($!)
+  riap-listen -p 127.0.0.1:$port --scoreboard-path 0 -- riap-handle "$root" >"$T/in" 2>&1 &
+  pids+=($!)
+  req() { printf 'j{"action":"call","uri":"/Math/mult","args":{"a":%d,"b":1}}\r\n' "$@"; }
+  waitfor 'req 0 | socat -t 2 - TCP:127.0.0.1:$port 2>/dev/null | grep -q "^j\[200"'
+  for i in 0 1 2 3 4 5 6 7; do
+    req $(seq $((i * 25 + 1)) $((i * 25 + 25))) | socat -t 30 - TCP:127.0.0.1:$port >"$T/out.$i" 2>"$T/err.$i" &
+    c+=($!)
+  done
+  for i in "${c[@]}"; do reap "$i" 40; done
+  cat "$T/e.log" "$T"/err.*   # shown only when the test fails
+  assert_equal "$(cat "$T"/out.* | grep -c '^j\[200,')" 200
+  kill -TERM "${pids[1]}"
+  reap "${pids[1]}" 30
+  reap "${pids[0]}"
+  run jq -r 'select(.uri == "/Math/mult") | .args | fromjson | .a | select(. > 0)' "$T/a.json"
+  assert_equal "${#lines[@]}" 200
+  assert_equal "$(printf '%s\n' "${lines[@]}" | sort -n | uniq | wc -l)" 200
+  assert_equal "$(printf '%s\n' "${lines[@]}" | sort -n | tail -1)" 200
+}
+
 @test "SIGTERM: riap-log writes what it read, finishes a line begun, and leaves the rest in the pipe" {
   mkfifo "$T/in"
   exec 7<>"$T/in"
