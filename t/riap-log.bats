@@ -177,8 +177,9 @@ seqcheck() { # FILE COUNT
 @test "a directory is rotated by size, keeping --max-files rotated files" {
   mkrecord -n 100 -q | riap-log -a "$T/acc/" -s 1000 -n 3
   run ls "$T/acc"
-  assert_equal "${#lines[@]}" 4
+  assert_equal "${#lines[@]}" 5
   assert_line -n 3 current
+  assert_line -n 4 lock
   for f in "${lines[@]:0:3}"; do
     [[ $f =~ ^@[0-9a-f]{24}\.s$ ]]
     [ "$(stat -c %s "$T/acc/$f")" -le 1000 ]
@@ -192,6 +193,19 @@ seqcheck() { # FILE COUNT
   # a restart appends to current
   mkrecord -n 1 -q -S 101 | riap-log -a "$T/acc" -s 100000
   assert_equal "$(tail -1 "$T/acc/current" | grep -o 'mult/[0-9]*')" "mult/101"
+}
+
+@test "a directory has one writer: a second riap-log on it exits 111" {
+  mkfifo "$T/in"
+  riap-log -a "$T/acc/" <"$T/in" &
+  pids+=($!)
+  exec 7>"$T/in"
+  waitfor '[ -e "$T/acc/current" ]'
+  run --separate-stderr riap-log -a "$T/acc/" </dev/null
+  assert_equal "$status" 111
+  assert_equal "$stderr" "riap-log: fatal: unable to lock $T/acc/: another process writes there"
+  exec 7>&-
+  reap "${pids[0]}"
 }
 
 @test "SIGHUP reopens the file after an external rename" {

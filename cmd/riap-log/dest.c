@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ int dest_init(struct dest *d, const char *spec, size_t bound, size_t extra)
   struct stat st;
   size_t n = strlen(spec);
   memset(d, 0, sizeof *d);
-  d->fd = d->dirfd = -1;
+  d->fd = d->dirfd = d->lockfd = -1;
   d->path = d->name = spec;
   d->retry = 5;
   if (!strcmp(spec, "-")) { d->kind = DEST_STDOUT; d->name = "stdout"; }
@@ -61,6 +62,17 @@ int dest_open(struct dest *d)
       if (mkdir(d->path, 0755) < 0 && errno != EEXIST) return -1;
       d->dirfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (d->dirfd < 0) return -1;
+    }
+    if (d->lockfd < 0) {   /* one writer per directory, as s6-log */
+      d->lockfd = openat(d->dirfd, "lock", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (d->lockfd < 0) return -1;
+      if (flock(d->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(d->lockfd);
+        d->lockfd = -1;
+        errno = e;
+        return -1;
+      }
     }
     return opencurrent(d);
   }

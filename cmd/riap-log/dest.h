@@ -11,7 +11,7 @@ struct dest {
   enum dest_kind kind;
   const char *path;                 /* the file or directory; "-" for stdout */
   const char *name;                 /* for messages */
-  int fd, dirfd;
+  int fd, dirfd, lockfd;            /* DIR: lockfd holds DIR/lock for life */
   unsigned long long cursize;       /* DIR: bytes in current */
   unsigned long long maxsize;       /* DIR: rotate before current passes this */
   unsigned maxfiles;                /* DIR: rotated files kept, 0: all */
@@ -28,8 +28,9 @@ struct dest {
  * line of extra bytes. Returns 0, or -1 when out of memory. */
 int dest_init(struct dest *d, const char *spec, size_t bound, size_t extra);
 
-/* dest_open: opens the destination (creating the file, or the directory and
- * its current). Returns 0, or -1 with errno set. */
+/* dest_open: opens the destination (creating the file, or the directory,
+ * its lock and its current). Returns 0, or -1 with errno set (EWOULDBLOCK:
+ * another process holds the directory's lock). */
 int dest_open(struct dest *d);
 
 /* dest_room: returns 1 when a line of up to extra bytes can be added now. */

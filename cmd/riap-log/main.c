@@ -44,7 +44,7 @@ static const char usage_text[] =
 static void usage(const char *why, const char *what)
 {
   carp("fatal: ", why, what);
-  write(2, usage_text, strchr(usage_text, '\n') - usage_text + 1);
+  if (write(2, usage_text, (size_t)(strchr(usage_text, '\n') - usage_text + 1))) {}
   exit(100);
 }
 
@@ -127,7 +127,10 @@ static int flush(long long now)
 static void setdest(struct dest *d, const char *spec, size_t bound, size_t extra)
 {
   if (dest_init(d, spec, bound, extra) < 0) die(111, "fatal: out of memory");
-  if (dest_open(d) < 0) diesys(111, "fatal: unable to open ", d->path);
+  if (dest_open(d) < 0) {
+    if (errno == EWOULDBLOCK) die(111, "fatal: unable to lock ", d->path, ": another process writes there");
+    diesys(111, "fatal: unable to open ", d->path);
+  }
 }
 
 int main(int argc, char **argv)
