@@ -262,15 +262,26 @@ int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_
 
 /* --- sending */
 
+/* drops the bytes already written when that frees much */
+static void compact_out(struct riap_conn *c) {
+  if (!c->outpos) return;
+  if (c->outpos == c->out.len) c->outpos = c->out.len = 0;
+  else if (c->outpos >= 65536 && c->outpos >= c->out.len / 2) {
+    memmove(c->out.s, c->out.s + c->outpos, c->out.len - c->outpos);
+    c->out.len -= c->outpos;
+    c->outpos = 0;
+  }
+}
+
 int riap_client_queue(struct riap_conn *c, const char *s, size_t n) {
-  if (c->outpos && c->outpos == c->out.len) c->outpos = c->out.len = 0;
+  compact_out(c);
   if (!stralloc_catb(&c->out, s, n)) { fail(c, RIAP_CLIENT_ENOMEM, "out of memory"); return 0; }
   return 1;
 }
 
 int riap_client_queuereq(struct riap_conn *c, const json_t *req) {
   size_t before;
-  if (c->outpos && c->outpos == c->out.len) c->outpos = c->out.len = 0;
+  compact_out(c);
   before = c->out.len;
   if (!stralloc_catb(&c->out, "j", 1) || !riap_json_cat(&c->out, req)
       || !stralloc_catb(&c->out, "\r\n", 2)) {
@@ -425,8 +436,8 @@ json_t *riap_client_parse(struct riap_conn *c, const char *line, size_t n) {
   return env;
 }
 
-json_t *riap_client_recv(struct riap_conn *c, int timeout_ms) {
-  long long deadline = deadline_of(timeout_ms);
+/* waits until deadline for a response; timeout_ms only for the message */
+static json_t *recv_until(struct riap_conn *c, long long deadline, int timeout_ms) {
   for (;;) {
     const char *line;
     size_t n;
@@ -441,6 +452,10 @@ json_t *riap_client_recv(struct riap_conn *c, int timeout_ms) {
     }
     if (r < 0) { fail(c, RIAP_CLIENT_EIO, "poll: %s", strerror(errno)); return NULL; }
   }
+}
+
+json_t *riap_client_recv(struct riap_conn *c, int timeout_ms) {
+  return recv_until(c, deadline_of(timeout_ms), timeout_ms);
 }
 
 json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_ms) {
@@ -467,7 +482,7 @@ json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_
          timeout_ms / 1000, timeout_ms % 1000);
     return NULL;
   }
-  return riap_client_recv(c, left);
+  return recv_until(c, deadline, timeout_ms);
 }
 
 /* --- closing */

@@ -523,7 +523,7 @@ EOF
 
 @test "an IPv6 server: riap+tcp://[::1]:PORT/" {
   local port; port=$(free_port)
-  perl -MSocket -e 'socket(my $s, PF_INET6, SOCK_STREAM, 0) or exit 1; bind($s, pack_sockaddr_in6(0, inet_pton(AF_INET6, "::1"))) or exit 1' ||
+  perl -MSocket=:all -e 'socket(my $s, PF_INET6, SOCK_STREAM, 0) or exit 1; bind($s, pack_sockaddr_in6(0, inet_pton(AF_INET6, "::1"))) or exit 1' ||
     skip "no IPv6 loopback"
   "$LISTEN" --notification-fd 3 --scoreboard-path "" --start-servers 1 -p "[::1]:$port" -- "$HANDLE" "$ROOT" \
     3>"$BATS_TEST_TMPDIR/ready" >/dev/null 2>&1 &
