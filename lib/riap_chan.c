@@ -8,7 +8,7 @@
 
 _Static_assert(sizeof(struct riap_chan_hdr) == 16, "header layout");
 _Static_assert(sizeof(struct riap_chan_conn) == 136, "conn layout");
-_Static_assert(sizeof(struct riap_chan_ready) == 16, "ready layout");
+_Static_assert(sizeof(struct riap_chan_ready) == 24, "ready layout");
 _Static_assert(sizeof(struct riap_chan_done) == 24, "done layout");
 _Static_assert(sizeof(struct riap_chan_park) == 16, "park layout");
 
@@ -21,13 +21,14 @@ long riap_chan_payload(unsigned t)
     case RIAP_CHAN_RETIRE: return 0;
     case RIAP_CHAN_STOP: return 0;
     case RIAP_CHAN_PARK: return sizeof(struct riap_chan_park);
+    case RIAP_CHAN_YIELD: return 0;
     default: return -1;
   }
 }
 
 const char *riap_chan_typename(unsigned t)
 {
-  static const char *const names[] = { "unknown", "conn", "ready", "done", "retire", "stop", "park" };
+  static const char *const names[] = { "unknown", "conn", "ready", "done", "retire", "stop", "park", "yield" };
   return t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 

@@ -15,11 +15,13 @@ enum riap_chan_type {
   RIAP_CHAN_DONE = 3,     /* worker -> listener: connection finished, free again */
   RIAP_CHAN_RETIRE = 4,   /* listener -> worker: finish the current connection, exit */
   RIAP_CHAN_STOP = 5,     /* listener -> worker: finish the current request, exit */
-  RIAP_CHAN_PARK = 6      /* worker -> listener, fd: idle connection handed back (issue 9) */
+  RIAP_CHAN_PARK = 6,     /* worker -> listener, fd: idle connection handed back, worker free */
+  RIAP_CHAN_YIELD = 7     /* listener -> worker: connections wait: park yours as soon as it is idle */
 };
 
 #define RIAP_CHAN_DATAMAX 16384   /* longest data tail (buffered request bytes) */
-#define RIAP_CHAN_EXITING 1u      /* DONE flag: the worker exits after this message */
+#define RIAP_CHAN_EXITING 1u      /* DONE, PARK flag: the worker exits after this message */
+#define RIAP_CHAN_NOPARK 2u       /* CONN flag: do not park it again before a request is answered */
 
 struct riap_chan_hdr {            /* 16 bytes */
   uint16_t type;
@@ -32,17 +34,19 @@ struct riap_chan_conn {           /* 136 bytes + datalen */
   uint32_t listener;              /* index of the listening socket */
   uint32_t proto;                 /* enum riap_proto */
   uint16_t remoteport, localport;
-  uint32_t datalen;               /* bytes already read from the client (issue 9) */
+  uint32_t datalen;               /* bytes already read from the client (a parked one) */
   int64_t uid, gid, pid;          /* IPC peer, -1 when unknown */
   char remoteip[46];              /* NUL-terminated */
   char localip[46];
   char pad[4];
 };
 
-struct riap_chan_ready {          /* 16 bytes */
+struct riap_chan_ready {          /* 24 bytes */
   int64_t pid;
   uint32_t slot;
   uint32_t generation;
+  uint32_t timeout_ms;            /* the worker's idle timeout: for connections parked meanwhile */
+  uint32_t pad;
 };
 
 struct riap_chan_done {           /* 24 bytes */
@@ -51,7 +55,7 @@ struct riap_chan_done {           /* 24 bytes */
 };
 
 struct riap_chan_park {           /* 16 bytes + datalen */
-  uint64_t requests;              /* answered on this connection so far */
+  uint64_t requests;              /* answered on it by this worker, since its CONN */
   uint32_t datalen;               /* unanswered bytes read from the client */
   uint32_t pad;
 };

@@ -303,7 +303,17 @@ talk() { perl "$CLIENT" "$@"; }
   # 3 requests each, one connection at a time: the third worker is fresh
   wait_for "the second worker to go" 5 count_is 1 nworkers
   [ "$(workers)" != "$first" ] || fail "still the first worker"
-  # a keep-alive connection reaching the limit is closed after that answer
+  # a keep-alive connection reaching the limit is parked and goes on with
+  # the next worker (see t/riap-park.bats)
+  run talk "127.0.0.1:$port" "$MULT" "$MULT" "$MULT" "$MULT"
+  assert_success
+  assert_equal "${#lines[@]}" 4
+  for i in 0 1 2 3; do jq -e '.[2] == 6' <<<"${lines[$i]}"; done
+}
+
+@test "--max-requests-per-child with --no-park: a keep-alive connection ends with its worker" {
+  local port i; port=$(free_port)
+  listen -p "127.0.0.1:$port" --start-servers 0 --max-requests-per-child 3 --no-park
   run talk "127.0.0.1:$port" "$MULT" "$MULT" "$MULT" "$MULT"
   assert_equal "${#lines[@]}" 4
   assert_equal "${lines[3]}" EOF

@@ -7,6 +7,7 @@
 #include "riap_req.h"
 #include "riap_scoreboard.h"
 #include "riap_tree.h"
+#include "riap_exec.h"
 
 struct server {
   struct riap_tree tree;
@@ -17,6 +18,7 @@ struct server {
   int log_fd;                     /* access records */
   long pid;
   int start_persistent;           /* start every persistent function at once */
+  struct riap_exec_limits limits; /* rlimits of every function */
   unsigned long answered;         /* requests answered, all connections */
   struct worker *worker;          /* worker mode (worker.c), else NULL */
   struct riap_sb_slot *sb;        /* own scoreboard slot, else NULL */
@@ -78,6 +80,20 @@ void entity_priv_free(struct riap_entity *e);
  * returns the number of requests answered. */
 unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer);
 
+/* a connection in worker mode: what it starts with, how it ends */
+struct serve_park {
+  const char *in;                 /* bytes read before (a CONN's data), in_len of them */
+  size_t in_len;
+  int park;                       /* set on return: hand it back, do not close it */
+  char *out;                      /* on park: the unread bytes, out_len of them */
+  size_t out_len, out_cap;
+};
+
+/* serve_conn_park: serve_conn for a worker on fd, starting with p->in;
+ * returns the number of requests answered, with p->park set when
+ * worker_wait_input said to park (then fd stays open). */
+unsigned long serve_conn_park(struct server *s, int fd, const struct riap_peer *peer, struct serve_park *p);
+
 /* worker_run: worker mode (RIAP_CONTROL_FD set, see riap-channel(5)):
  * serves the connections riap-listen passes until it says stop; returns
  * the exit status. */
@@ -85,8 +101,10 @@ int worker_run(struct server *s, int argc, char **argv);
 
 /* worker_wait_input: worker mode: waits up to s->timeout_ms for bytes on fd
  * while watching the control channel; busy: a request is partly read or
- * none answered yet on this connection (a stop then waits for it).
- * Returns 1 readable, 0 timed out or the connection should end now. */
-int worker_wait_input(struct server *s, int fd, int busy);
+ * none answered yet on this connection (a stop then waits for it);
+ * pending: bytes read and not answered (a partial request).
+ * Returns 1 readable, 0 timed out or the connection should end now,
+ * 2 park it (idle for the park delay, or yield, retire, request limit). */
+int worker_wait_input(struct server *s, int fd, int busy, size_t pending);
 
 #endif

@@ -22,6 +22,7 @@ struct conn {
   struct timespec t_read;        /* the latest read */
   stralloc out;
   unsigned long served;
+  int park;                      /* worker_wait_input said park */
 };
 
 static double seconds(const struct timespec *a, const struct timespec *b)
@@ -174,12 +175,13 @@ static int make_room(struct conn *c)
   return 1;
 }
 
-/* waits for bytes; returns 1 readable, 0 timed out */
+/* waits for bytes; returns 1 readable, 0 timed out, 2 park (worker mode) */
 static int wait_input(struct conn *c)
 {
   struct pollfd p = { c->in, POLLIN, 0 };
   int rc;
-  if (c->srv->worker) return worker_wait_input(c->srv, c->in, c->len > c->start || !c->served);
+  if (c->srv->worker)
+    return worker_wait_input(c->srv, c->in, c->len > c->start || !c->served, c->len - c->start);
   do rc = poll(&p, 1, c->srv->timeout_ms > 0x7fffffff ? -1 : (int)c->srv->timeout_ms);
   while (rc < 0 && errno == EINTR);
   return rc != 0;
@@ -195,9 +197,13 @@ static void serve_loop(struct conn *c)
       answer_fatal(c, 413, "Request line too long");
       return;
     }
-    if (!wait_input(c)) {
-      if (c->len > c->start) answer_fatal(c, 408, "Timeout reading request");
-      return;
+    switch (wait_input(c)) {
+      case 0:
+        if (c->len > c->start) answer_fatal(c, 408, "Timeout reading request");
+        return;
+      case 2:
+        c->park = 1;
+        return;
     }
     r = read(c->in, c->buf + c->len, c->cap - c->len);
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
@@ -217,7 +223,7 @@ static void serve_loop(struct conn *c)
   }
 }
 
-unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer)
+static unsigned long serve(struct server *s, int in, int out, const struct riap_peer *peer, struct serve_park *p)
 {
   struct conn c;
   memset(&c, 0, sizeof c);
@@ -227,10 +233,37 @@ unsigned long serve_conn(struct server *s, int in, int out, const struct riap_pe
   c.peer = peer;
   riap_peer_fmt(c.peerlabel, peer);
   c.cap = 65536 < s->max_line + 3 ? 65536 : s->max_line + 3;
+  if (p && c.cap < p->in_len) c.cap = p->in_len;
   c.buf = malloc(c.cap);
   if (!c.buf) die(111, "fatal: out of memory");
+  if (p && p->in_len) {                      /* read by an earlier worker: ours now */
+    memcpy(c.buf, p->in, p->in_len);
+    c.len = p->in_len;
+    clock_gettime(CLOCK_REALTIME, &c.t_read);
+    c.t_first = c.t_read;
+  }
   serve_loop(&c);
+  if (p) {
+    p->park = c.park;
+    p->out_len = 0;
+    if (c.park && c.len - c.start <= p->out_cap) {   /* worker_wait_input parks only what fits */
+      p->out_len = c.len - c.start;
+      memcpy(p->out, c.buf + c.start, p->out_len);
+    } else if (c.park) {
+      p->park = 0;                            /* cannot happen; closing beats losing bytes */
+    }
+  }
   free(c.buf);
   free(c.out.s);
   return c.served;
+}
+
+unsigned long serve_conn(struct server *s, int in, int out, const struct riap_peer *peer)
+{
+  return serve(s, in, out, peer, 0);
+}
+
+unsigned long serve_conn_park(struct server *s, int fd, const struct riap_peer *peer, struct serve_park *p)
+{
+  return serve(s, fd, fd, peer, p);
 }

@@ -1,7 +1,8 @@
 /* worker.c: worker mode. Started by riap-listen with RIAP_CONTROL_FD in the
  * environment, riap-handle receives connections over that channel
- * (riap-channel(5)), serves each with serve_conn, reports back, and keeps
- * its scoreboard slot (riap-scoreboard(5)) up to date. */
+ * (riap-channel(5)), serves each with serve_conn_park, hands it back
+ * (PARK) once it is idle or closes it (DONE), and keeps its scoreboard slot
+ * (riap-scoreboard(5)) up to date. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -20,6 +21,10 @@ struct worker {
   int ending;                   /* STOP or EOF: end once every request read is answered */
   int retiring;                 /* RETIRE: exit after the current connection */
   unsigned long max_requests;   /* 0: no limit */
+  long park_ms;                 /* RIAP_PARK_DELAY: idle ms before parking; -1: never park */
+  int yield;                    /* YIELD: park as soon as idle (once this connection progressed) */
+  int nopark;                   /* CONN flag NOPARK: not before a request is answered */
+  unsigned long answered0;      /* s->answered when the connection came */
   struct riap_sb sb;
   const char *name;             /* process titles when set (RIAP_NAME) */
   char *title;                  /* the argv area, title_len bytes */
@@ -91,6 +96,8 @@ static void control_read(struct worker *w)
     w->watch = 0;
   } else if (m.h.type == RIAP_CHAN_RETIRE) {
     w->retiring = 1;
+  } else if (m.h.type == RIAP_CHAN_YIELD) {
+    w->yield = 1;
   } else {
     die(101, "fatal: unexpected control message while serving: ", riap_chan_typename(m.h.type));
   }
@@ -103,24 +110,40 @@ static long long now_ms(void)
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int worker_wait_input(struct server *s, int fd, int busy)
+/* parking (riap-channel(5), PARK): a connection whose requests are all
+ * answered, or that holds only part of one (up to RIAP_CHAN_DATAMAX bytes),
+ * goes back to the listener after park_ms without a byte, at once when the
+ * worker retires or reached its request limit, and at once after a YIELD
+ * once the connection has had an answer here (so a connection passed on
+ * for its request is never passed back unserved: no ping-pong). */
+int worker_wait_input(struct server *s, int fd, int busy, size_t pending)
 {
   struct worker *w = s->worker;
-  long long deadline = now_ms() + (long long)s->timeout_ms;
+  long long start = now_ms(), deadline = start + (long long)s->timeout_ms;
+  long long park_at = start + w->park_ms;
+  int can_park = w->park_ms >= 0 && pending <= RIAP_CHAN_DATAMAX && !(w->nopark && s->answered == w->answered0);
   riap_sb_state(s->sb, w->ending || w->retiring ? RIAP_SB_RETIRING : RIAP_SB_READING);
   for (;;) {
     struct pollfd p[2] = { { fd, POLLIN, 0 }, { w->ctl, POLLIN, 0 } };
-    long long left;
-    int rc;
-    if (!busy && (w->ending || (w->max_requests && s->answered >= w->max_requests))) return 0;
-    left = deadline - now_ms();
+    long long left, t;
+    int rc, limit = w->max_requests && s->answered >= w->max_requests;
+    if (w->ending) can_park = 0;               /* STOP: idle connections end */
+    if (can_park && (w->retiring || limit || (w->yield && s->answered > w->answered0))) return 2;
+    if (!busy && (w->ending || limit)) return 0;
+    t = now_ms();
+    left = (can_park && park_at < deadline ? park_at : deadline) - t;
     if (left < 0) left = 0;
     rc = poll(p, w->watch ? 2 : 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
     if (rc < 0) {
       if (errno == EINTR) continue;
       return 1;                                /* let read() tell */
     }
-    if (rc == 0) return 0;
+    if (rc == 0) {
+      t = now_ms();
+      if (can_park && t >= park_at) return 2;
+      if (t >= deadline) return 0;
+      continue;
+    }
     if (p[0].revents) return 1;
     if (p[1].revents) {
       control_read(w);
@@ -142,6 +165,17 @@ int worker_run(struct server *s, int argc, char **argv)
   slot = env_number("RIAP_SLOT", 0, 1 << 20);
   gen = env_number("RIAP_GENERATION", 0, 0xffffffffUL);
   w.max_requests = env_number("RIAP_MAX_REQUESTS", 0, (unsigned long)-1);
+  w.park_ms = -1;
+  {
+    const char *t = getenv("RIAP_PARK_DELAY");
+    char *end;
+    double d;
+    if (t && *t) {
+      d = strtod(t, &end);
+      if (*end || d < 0 || d > 86400) die(111, "fatal: bad RIAP_PARK_DELAY in the environment: ", t);
+      w.park_ms = (long)(d * 1000 + 0.5);
+    }
+  }
   w.name = getenv("RIAP_NAME");
   if (w.name && !*w.name) w.name = 0;
   sbpath = getenv("RIAP_SCOREBOARD");
@@ -163,7 +197,7 @@ int worker_run(struct server *s, int argc, char **argv)
    * clean environment anyway), nor do they see the channel (close-on-exec) */
   unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
   unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
-  unsetenv("RIAP_NAME");
+  unsetenv("RIAP_NAME"); unsetenv("RIAP_PARK_DELAY");
   s->worker = &w;
   title_init(&w, argc, argv);
   title_set(&w, "idle");
@@ -174,10 +208,13 @@ int worker_run(struct server *s, int argc, char **argv)
   m.u.ready.pid = s->pid;
   m.u.ready.slot = (uint32_t)slot;
   m.u.ready.generation = (uint32_t)gen;
+  m.u.ready.timeout_ms = (uint32_t)s->timeout_ms;
   send_msg(&w, &m);
 
   for (;;) {
+    static struct riap_chan_msg back;          /* DONE or PARK, with up to 16 KiB of data */
     struct riap_peer peer;
+    struct serve_park sp;
     char label[RIAP_PEER_FMT];
     uint64_t id, in0 = 0, out0 = 0;
     unsigned long n;
@@ -188,26 +225,47 @@ int worker_run(struct server *s, int argc, char **argv)
     if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
     if (rc < 0) diesys(111, "fatal: unable to read the control channel");
     if (rc == 0 || m.h.type == RIAP_CHAN_STOP || m.h.type == RIAP_CHAN_RETIRE) break;
+    if (m.h.type == RIAP_CHAN_YIELD) continue;  /* meant for the connection just handed back */
     if (m.h.type != RIAP_CHAN_CONN)
       die(101, "fatal: unexpected control message: ", riap_chan_typename(m.h.type));
-    if (m.u.conn.datalen) die(101, "fatal: a connection with buffered bytes (not supported yet)");
     id = m.h.id;
     riap_chan_getpeer(&m, &peer);
     riap_peer_fmt(label, &peer);
     if (s->sb) { in0 = s->sb->bytes_in; out0 = s->sb->bytes_out; }
     riap_sb_conn(s->sb, label);
     title_set(&w, "serving %s", label);
-    n = serve_conn(s, fd, fd, &peer);
-    close(fd);
+    w.yield = 0;
+    w.nopark = (m.h.flags & RIAP_CHAN_NOPARK) != 0;
+    w.answered0 = s->answered;
+    memset(&sp, 0, sizeof sp);
+    sp.in = m.data;
+    sp.in_len = m.u.conn.datalen;
+    sp.out = back.data;
+    sp.out_cap = RIAP_CHAN_DATAMAX;
+    n = serve_conn_park(s, fd, &peer, &sp);
     exiting = w.ending || w.retiring || (w.max_requests && s->answered >= w.max_requests);
-    memset(&m, 0, sizeof m);
-    m.h.type = RIAP_CHAN_DONE;
-    m.h.id = id;
-    m.h.flags = exiting ? RIAP_CHAN_EXITING : 0;
-    m.u.done.requests = n;
-    if (s->sb) { m.u.done.bytes_in = s->sb->bytes_in - in0; m.u.done.bytes_out = s->sb->bytes_out - out0; }
+    memset(&back.h, 0, sizeof back.h);
+    back.h.id = id;
+    back.h.flags = exiting ? RIAP_CHAN_EXITING : 0;
+    if (sp.park) {
+      back.h.type = RIAP_CHAN_PARK;
+      memset(&back.u.park, 0, sizeof back.u.park);
+      back.u.park.requests = n;
+      back.u.park.datalen = (uint32_t)sp.out_len;
+    } else {
+      close(fd);
+      fd = -1;
+      back.h.type = RIAP_CHAN_DONE;
+      back.u.done.requests = n;
+      back.u.done.bytes_in = back.u.done.bytes_out = 0;
+      if (s->sb) { back.u.done.bytes_in = s->sb->bytes_in - in0; back.u.done.bytes_out = s->sb->bytes_out - out0; }
+    }
     riap_sb_state(s->sb, exiting ? RIAP_SB_RETIRING : RIAP_SB_IDLE);
-    send_msg(&w, &m);
+    if (!riap_chan_send(w.ctl, &back, fd)) {
+      if (errno == EPIPE || errno == ECONNRESET) _exit(0);   /* the listener is gone */
+      diesys(111, "fatal: unable to write to the control channel");
+    }
+    if (fd >= 0) close(fd);                    /* the listener holds it now */
     if (exiting) break;
     title_set(&w, "idle");
   }

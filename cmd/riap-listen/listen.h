@@ -9,13 +9,15 @@
 #include "riap_sock.h"
 
 #define QUEUE_MAX 128            /* accepted connections waiting for a worker */
+#define FD_RESERVE 64            /* fds never used for connections (logs, spawning, ...) */
+#define PARK_DATA_BUDGET (4 << 20)   /* most bytes of partial requests held while parked */
 #define ACCEPT_BURST 64          /* accepts per socket per wake-up */
 #define RETIRE_GAP_MS 25         /* at most one idle retirement per gap */
 #define BACKOFF_MIN_MS 100       /* first pause after a worker died at start */
 #define BACKOFF_MAX_MS 5000
 
 /* epoll tags: kind << 32 | index */
-enum { EV_SIGNAL = 1, EV_LISTEN, EV_WORKER };
+enum { EV_SIGNAL = 1, EV_LISTEN, EV_WORKER, EV_CONN };
 
 struct lsock {                   /* one listening socket */
   struct riap_sockaddr addr;
@@ -36,15 +38,28 @@ struct wk {                      /* one worker; the array index is its slot */
   uint32_t gen;
   long long since;               /* ms: spawned, or idle since */
   uint64_t conn;                 /* connection being served */
+  unsigned li;                   /* its listening socket */
+  struct riap_peer peer;         /* its peer: a PARK gives it back without */
+  int yielded;                   /* YIELD sent for this connection */
   unsigned long requests;
 };
 
-struct pending {                 /* an accepted connection in the queue */
-  int fd;
-  unsigned li;
+/* A connection the listener holds (conns.c): waiting for a worker (the
+ * ready list) or parked (the idle list). One per fd, in G.cn[fd]. */
+enum { CN_FREE = 0, CN_READY, CN_PARKED };
+struct cn {
+  int32_t prev, next;            /* neighbours in its list (fds), -1 at the ends */
+  uint8_t where;                 /* CN_* */
+  uint8_t nopark;                /* CONN flag NOPARK when dispatched */
+  uint16_t li;
+  uint32_t datalen;              /* bytes of a partial request, in data */
   uint64_t id;
+  long long since;               /* ms: parked at */
+  long long deadline;            /* ms: closed then if still parked */
+  char *data;
   struct riap_peer peer;
 };
+struct cnlist { int32_t head, tail; };
 
 struct conf {
   const char *name;              /* --name, NULL when not given */
@@ -52,6 +67,8 @@ struct conf {
   unsigned start_servers, max_clients;
   unsigned long max_requests;
   double timeout, spare_timeout, grace;
+  int park;                      /* hand idle connections back (not --no-park) */
+  double park_delay;             /* --park-delay: idle seconds before a worker parks */
   int notify_fd;                 /* -1: none */
   int socket_mode;               /* -1: as the umask makes it */
   const char *socket_owner, *socket_group;
@@ -72,8 +89,14 @@ struct global {
   struct wk *wk;
   unsigned nslots;
   uint32_t gen;
-  struct pending q[QUEUE_MAX * 8];   /* a drain at stop may go past QUEUE_MAX */
-  unsigned qhead, qlen;
+  struct cn *cn;                 /* connections held, by fd (conns.c) */
+  unsigned cnmax;                /* size of cn: the fd limit */
+  unsigned conn_max;             /* most connections held at once */
+  struct cnlist ready, idle;     /* waiting for a worker; parked */
+  unsigned qlen, nparked;        /* their lengths */
+  uint32_t parks;                /* PARK messages received */
+  long long idle_ms;             /* how long a connection stays parked: the workers' timeout */
+  size_t park_bytes;             /* data held for parked partial requests */
   uint64_t next_id;
   int stopping;
   long long stop_deadline, kill_at;
@@ -120,8 +143,30 @@ void pool_reload(void);
 void pool_stop(void);
 /* pool_live: workers still running */
 unsigned pool_live(void);
-/* queue_push: queues an accepted connection (closing it when full). */
-void queue_push(int fd, unsigned li, const struct riap_peer *p);
+
+/* conns.c */
+/* conns_init: the table of held connections, one entry per possible fd. */
+void conns_init(void);
+/* conns_room: 1 when another connection may be accepted (limit: ready ones). */
+int conns_room(unsigned limit);
+/* conns_accepted: a new connection: parked until readable, or ready. */
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p);
+/* conns_parked: a PARK from worker w with fd and n bytes of data. */
+void conns_parked(int fd, const struct wk *w, const char *data, size_t n);
+/* conns_event: epoll says parked connection fd is readable (or closed). */
+void conns_event(int fd);
+/* conns_head: the first ready connection's fd, -1 when none. */
+int conns_head(void);
+/* conns_taken: the first ready connection went to a worker: forget it. */
+void conns_taken(void);
+/* conns_tick: closes parked connections idle past --timeout; returns ms
+ * until the next is due, -1 when none is parked. */
+long conns_tick(void);
+/* conns_stop: TERM: parked connections with bytes waiting become ready, the
+ * others are closed. */
+void conns_stop(void);
+/* conns_drop_ready: closes every ready connection (grace period over). */
+void conns_drop_ready(void);
 
 /* signals.c */
 /* signals_open: blocks TERM INT HUP CHLD and returns a signalfd for them. */

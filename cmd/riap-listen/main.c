@@ -42,6 +42,8 @@ static void help(void)
          "      --max-requests-per-child N  a worker exits after N requests (default 1000, 0: never)\n"
          "      --spare-timeout SECS    extra workers retire after SECS idle (default 10)\n"
          "      --timeout SECS          idle connections are closed after SECS (default 120)\n"
+         "      --park-delay SECS       a worker hands an idle connection back after SECS (default 0.005)\n"
+         "      --no-park               workers keep their connections until they end\n"
          "      --grace SECS            on TERM, wait at most SECS for requests (default 30)\n"
          "      --notification-fd N     write a newline to fd N once ready (s6)\n"
          "      --name NAME             process titles, default file names\n"
@@ -74,7 +76,7 @@ static double number(const char *opt, const char *s, double min, double max)
 static void options(int argc, char **argv)
 {
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
-         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT };
+         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
     { "unix-sockets", required_argument, 0, 's' },
@@ -87,6 +89,8 @@ static void options(int argc, char **argv)
     { "spare-timeout", required_argument, 0, O_SPARE },
     { "timeout", required_argument, 0, O_TIMEOUT },
     { "grace", required_argument, 0, O_GRACE },
+    { "park-delay", required_argument, 0, O_PARKDELAY },
+    { "no-park", no_argument, 0, O_NOPARK },
     { "notification-fd", required_argument, 0, O_NOTIFY },
     { "name", required_argument, 0, O_NAME },
     { "pid-path", required_argument, 0, O_PID },
@@ -109,6 +113,8 @@ static void options(int argc, char **argv)
   c->timeout = 120;
   c->spare_timeout = 10;
   c->grace = 30;
+  c->park = 1;
+  c->park_delay = 0.005;
   c->notify_fd = -1;
   c->socket_mode = -1;
   opterr = 0;
@@ -130,6 +136,8 @@ static void options(int argc, char **argv)
       case O_SPARE: c->spare_timeout = number("--spare-timeout", optarg, 0, 86400); break;
       case O_TIMEOUT: c->timeout = number("--timeout", optarg, 0.001, 86400); break;
       case O_GRACE: c->grace = number("--grace", optarg, 0, 86400); break;
+      case O_PARKDELAY: c->park_delay = number("--park-delay", optarg, 0, 86400); break;
+      case O_NOPARK: c->park = 0; break;
       case O_NOTIFY: c->notify_fd = (int)number("--notification-fd", optarg, 3, 1 << 20); break;
       case O_NAME:
         if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
@@ -184,14 +192,23 @@ static void std_fds(void)
     if (fcntl(fd, F_GETFD) < 0 && dup2(G.devnull, fd) < 0) diesys(111, "fatal: unable to dup");
 }
 
+/* parked connections take an fd each: the soft limit goes up to the hard
+ * one (1M at most), and FD_RESERVE plus one per worker channel and
+ * listening socket are never used for connections, so accept cannot
+ * exhaust them */
 static void fd_limit(void)
 {
   struct rlimit r;
-  rlim_t need = (rlim_t)G.c.max_clients * 2 + QUEUE_MAX * 8 + G.nls + 64;
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < need) {
-    r.rlim_cur = r.rlim_max < need ? r.rlim_max : need;
-    setrlimit(RLIMIT_NOFILE, &r);
+  rlim_t want = 1 << 20, keep;
+  if (getrlimit(RLIMIT_NOFILE, &r) < 0) { r.rlim_cur = r.rlim_max = 1024; }
+  if (r.rlim_cur < want) {
+    struct rlimit n = r;
+    n.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max > want ? want : r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &n) == 0) r = n;
   }
+  G.cnmax = r.rlim_cur > want ? (unsigned)want : (unsigned)r.rlim_cur;
+  keep = FD_RESERVE + (rlim_t)G.nslots + G.nls;
+  G.conn_max = G.cnmax > keep + 16 ? G.cnmax - (unsigned)keep : 16;
 }
 
 static void scoreboard_setup(void)
@@ -232,6 +249,7 @@ static void begin_stop(void)
   G.stop_deadline = now_ms() + (long long)(G.c.grace * 1000);
   for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
   sockets_close();
+  conns_stop();
   pool_stop();
 }
 
@@ -254,8 +272,8 @@ int main(int argc, char **argv)
   std_fds();
   signal(SIGPIPE, SIG_IGN);
   G.sigfd = signals_open();
-  fd_limit();
   G.nslots = G.c.max_clients + (G.c.start_servers ? G.c.start_servers : 1);   /* room for a reload */
+  fd_limit();
   sockets_bind();
   if (G.c.daemonize) daemonize();
   logger_start();
@@ -263,6 +281,7 @@ int main(int argc, char **argv)
   scoreboard_setup();
   title_init(argc, argv);
   events_setup();
+  conns_init();
   pool_init();
   sockets_watch(1);
 
@@ -271,8 +290,8 @@ int main(int argc, char **argv)
     int n, k, term = 0, hup = 0, chld = 0;
     long wait = pool_tick();
     if (G.stopping && !pool_live() && !G.qlen) break;
-    sockets_watch(!G.stopping && G.qlen < QUEUE_MAX && now_ms() >= G.accept_after);
-    if (!G.stopping && G.qlen < QUEUE_MAX && now_ms() < G.accept_after) {
+    sockets_watch(!G.stopping && conns_room(QUEUE_MAX) && now_ms() >= G.accept_after);
+    if (!G.stopping && conns_room(QUEUE_MAX) && now_ms() < G.accept_after) {
       long a = (long)(G.accept_after - now_ms());
       if (wait < 0 || a < wait) wait = a;
     }
@@ -283,6 +302,7 @@ int main(int argc, char **argv)
       if (kind == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
       else if (kind == EV_LISTEN) sockets_accept(i, QUEUE_MAX);
       else if (kind == EV_WORKER) pool_readable(i);
+      else if (kind == EV_CONN) conns_event((int)i);
     }
     if (chld) pool_reap();
     if (hup && !G.stopping) pool_reload();

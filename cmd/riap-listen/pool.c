@@ -36,18 +36,6 @@ unsigned pool_live(void)
   return n;
 }
 
-void queue_push(int fd, unsigned li, const struct riap_peer *p)
-{
-  struct pending *q;
-  if (G.qlen >= sizeof G.q / sizeof *G.q) { close(fd); return; }
-  q = &G.q[(G.qhead + G.qlen) % (sizeof G.q / sizeof *G.q)];
-  q->fd = fd;
-  q->li = li;
-  q->id = ++G.next_id;
-  q->peer = *p;
-  G.qlen++;
-}
-
 static void setenv_num(const char *name, unsigned long long v)
 {
   char num[24];
@@ -90,6 +78,9 @@ static void spawn(unsigned slot)
       char t[32];
       snprintf(t, sizeof t, "%.3f", G.c.timeout);
       setenv("RIAP_TIMEOUT", t, 1);
+      snprintf(t, sizeof t, "%.3f", G.c.park_delay);
+      if (G.c.park) setenv("RIAP_PARK_DELAY", t, 1);
+      else unsetenv("RIAP_PARK_DELAY");
     }
     if (G.have_sb) setenv("RIAP_SCOREBOARD", G.c.scoreboard_path, 1);
     else unsetenv("RIAP_SCOREBOARD");
@@ -160,25 +151,45 @@ static struct wk *pick_idle(void)
 
 static void dispatch(void)
 {
-  while (G.qlen) {
-    struct pending *q = &G.q[G.qhead];
-    struct riap_chan_msg m;
+  static struct riap_chan_msg m;       /* 16 KiB of data tail: not on the stack */
+  int fd;
+  while ((fd = conns_head()) >= 0) {
+    struct cn *c = &G.cn[fd];
     struct wk *w = pick_idle();
     if (!w) return;
-    riap_chan_setconn(&m, q->id, q->li, &q->peer);
-    if (!riap_chan_send(w->ctl, &m, q->fd)) {
+    riap_chan_setconn(&m, c->id, c->li, &c->peer);
+    if (c->nopark) m.h.flags = RIAP_CHAN_NOPARK;
+    if (c->datalen) {
+      m.u.conn.datalen = c->datalen;
+      memcpy(m.data, c->data, c->datalen);
+    }
+    if (!riap_chan_send(w->ctl, &m, fd)) {
       /* the worker is gone or broken: never hand this connection to two */
       w->st = WK_EXITING;
       w->told = RIAP_CHAN_STOP;
       close_ctl(w);
       continue;
     }
-    close(q->fd);                      /* the worker holds it now */
-    G.qhead = (G.qhead + 1) % (sizeof G.q / sizeof *G.q);
-    G.qlen--;
     w->st = WK_BUSY;
-    w->conn = q->id;
+    w->conn = c->id;
+    w->li = c->li;
+    w->peer = c->peer;
+    w->yielded = 0;
+    conns_taken();                     /* closed here: the worker holds it now */
     if (G.stopping) tell(w, RIAP_CHAN_STOP);
+  }
+}
+
+/* connections wait and no worker is free: the busy ones are asked to park
+ * theirs as soon as it is idle, instead of after --park-delay */
+static void yield(unsigned starting)
+{
+  unsigned i;
+  if (!G.c.park || G.qlen <= starting) return;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->st != WK_BUSY || w->yielded || w->told) continue;
+    if (send_plain(w, RIAP_CHAN_YIELD)) w->yielded = 1;
   }
 }
 
@@ -220,12 +231,7 @@ long pool_tick(void)
       if (w->st == WK_FREE) continue;
       if (w->st == WK_BUSY || (w->st != WK_STARTING && !G.qlen)) tell(w, RIAP_CHAN_STOP);
     }
-    if (t >= G.stop_deadline)            /* nobody will take them now */
-      while (G.qlen) {
-        close(G.q[G.qhead].fd);
-        G.qhead = (G.qhead + 1) % (sizeof G.q / sizeof *G.q);
-        G.qlen--;
-      }
+    if (t >= G.stop_deadline) conns_drop_ready();   /* nobody will take them now */
     if (t >= G.stop_deadline && pool_live()) {
       if (!G.kill_at) {
         carp("warning: grace period over: terminating the workers still running");
@@ -284,13 +290,20 @@ long pool_tick(void)
     }
   }
   dispatch();
+  counts(&cur, &idle, &starting, &cur_ready);
+  yield(starting);
+  {
+    long due = conns_tick();
+    if (due >= 0 && (wait < 0 || due < wait)) wait = due;
+  }
   return wait < -1 ? 0 : wait;
 }
 
-static void ready(unsigned slot)
+static void ready(unsigned slot, uint32_t timeout_ms)
 {
   struct wk *w = &G.wk[slot];
   w->ready = 1;
+  if (w->gen == G.gen && timeout_ms) G.idle_ms = timeout_ms;   /* riap-handle --timeout wins */
   if (w->st != WK_STARTING) return;
   w->st = WK_IDLE;
   w->since = now_ms();
@@ -302,10 +315,10 @@ static void ready(unsigned slot)
 
 void pool_readable(unsigned slot)
 {
+  static struct riap_chan_msg m;       /* 16 KiB of data tail: not on the stack */
   struct wk *w = &G.wk[slot];
   int k;
   for (k = 0; k < 64 && w->ctl >= 0; k++) {
-    struct riap_chan_msg m;
     int fd, rc = riap_chan_recv(w->ctl, &m, &fd);
     if (rc < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (rc == 0 || (rc < 0 && errno != EPROTO)) {   /* it closed its end: exiting */
@@ -313,7 +326,8 @@ void pool_readable(unsigned slot)
       close_ctl(w);
       return;
     }
-    if (rc < 0 || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE)) {
+    if (rc < 0 || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE
+                   && !(m.h.type == RIAP_CHAN_PARK && G.c.park && w->st == WK_BUSY))) {
       char num[24];
       snprintf(num, sizeof num, "%ld", (long)w->pid);
       carp("error: worker ", num, ": ", rc < 0 ? "malformed control message" : "unexpected control message ",
@@ -324,10 +338,16 @@ void pool_readable(unsigned slot)
       close_ctl(w);
       return;
     }
-    if (m.h.type == RIAP_CHAN_READY) { ready(slot); continue; }
-    /* DONE */
-    w->requests += (unsigned long)m.u.done.requests;
+    if (m.h.type == RIAP_CHAN_READY) { ready(slot, m.u.ready.timeout_ms); continue; }
+    /* DONE, or PARK: the connection comes back to us */
+    if (m.h.type == RIAP_CHAN_PARK) {
+      w->requests += (unsigned long)m.u.park.requests;
+      conns_parked(fd, w, m.data, m.u.park.datalen);
+    } else {
+      w->requests += (unsigned long)m.u.done.requests;
+    }
     w->conn = 0;
+    w->yielded = 0;
     if ((m.h.flags & RIAP_CHAN_EXITING) || w->told) w->st = WK_EXITING;
     else { w->st = WK_IDLE; w->since = now_ms(); }
   }

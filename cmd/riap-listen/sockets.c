@@ -109,7 +109,7 @@ void sockets_accept(unsigned i, unsigned limit)
   for (n = 0; n < ACCEPT_BURST || G.stopping; n++) {
     struct riap_peer p;
     int fd;
-    if (G.qlen >= limit) return;
+    if (!conns_room(limit)) return;
     fd = riap_sock_accept(l->fd, l->addr.family, &p);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -120,7 +120,7 @@ void sockets_accept(unsigned i, unsigned limit)
       }
       return;                                   /* a connection that failed early */
     }
-    queue_push(fd, i, &p);
+    conns_accepted(fd, i, &p);
   }
 }
 

@@ -65,10 +65,10 @@ static void small_roundtrips(void)
   int fd;
   memset(&m, 0, sizeof m);
   m.h.type = RIAP_CHAN_READY;
-  m.u.ready.pid = 99; m.u.ready.slot = 7; m.u.ready.generation = 2;
+  m.u.ready.pid = 99; m.u.ready.slot = 7; m.u.ready.generation = 2; m.u.ready.timeout_ms = 1500;
   CHECK(riap_chan_send(sp[1], &m, -1) == 1, "ready sent");
   CHECK(riap_chan_recv(sp[0], &r, &fd) == 1 && fd == -1 && r.h.type == RIAP_CHAN_READY
-        && r.u.ready.pid == 99 && r.u.ready.slot == 7 && r.u.ready.generation == 2, "ready received");
+        && r.u.ready.pid == 99 && r.u.ready.slot == 7 && r.u.ready.generation == 2 && r.u.ready.timeout_ms == 1500, "ready received");
   memset(&m, 0, sizeof m);
   m.h.type = RIAP_CHAN_DONE; m.h.id = 42; m.h.flags = RIAP_CHAN_EXITING;
   m.u.done.requests = 12; m.u.done.bytes_in = 100; m.u.done.bytes_out = 200;
@@ -82,6 +82,10 @@ static void small_roundtrips(void)
   m.h.type = RIAP_CHAN_RETIRE;
   CHECK(riap_chan_send(sp[0], &m, -1) == 1 && riap_chan_recv(sp[1], &r, &fd) == 1
         && r.h.type == RIAP_CHAN_RETIRE, "retire: a header alone");
+  m.h.type = RIAP_CHAN_YIELD;
+  CHECK(riap_chan_send(sp[0], &m, -1) == 1 && riap_chan_recv(sp[1], &r, &fd) == 1
+        && r.h.type == RIAP_CHAN_YIELD && r.h.len == 0 && fd == -1, "yield: a header alone");
+  CHECK(!strcmp(riap_chan_typename(RIAP_CHAN_YIELD), "yield") && !strcmp(riap_chan_typename(8), "unknown"), "type names");
   memset(&m, 0, sizeof m);
   m.h.type = RIAP_CHAN_PARK; m.h.id = 5;
   m.u.park.requests = 3; m.u.park.datalen = 3;
@@ -92,8 +96,20 @@ static void small_roundtrips(void)
     CHECK(riap_chan_send(sp[1], &m, p[0]) == 1, "park sent with fd and bytes");
     CHECK(riap_chan_recv(sp[0], &r, &fd) == 1 && r.h.type == RIAP_CHAN_PARK && fd >= 0
           && r.u.park.datalen == 3 && !memcmp(r.data, "j{\"", 3), "park received");
-    close(p[0]); close(p[1]);
     if (fd >= 0) close(fd);
+    memset(&m, 0, sizeof m);
+    m.h.type = RIAP_CHAN_PARK; m.h.id = 6; m.h.flags = RIAP_CHAN_EXITING;
+    m.u.park.datalen = RIAP_CHAN_DATAMAX;
+    memset(m.data, 'x', RIAP_CHAN_DATAMAX);
+    CHECK(riap_chan_send(sp[1], &m, p[0]) == 1, "park with the most data sent");
+    CHECK(riap_chan_recv(sp[0], &r, &fd) == 1 && r.h.flags == RIAP_CHAN_EXITING && fd >= 0
+          && r.u.park.datalen == RIAP_CHAN_DATAMAX && r.data[RIAP_CHAN_DATAMAX - 1] == 'x', "park with the most data received");
+    if (fd >= 0) close(fd);
+    m.u.park.datalen = 0;
+    CHECK(riap_chan_send(sp[1], &m, -1) == 0 && errno == EINVAL, "park without an fd is not sent");
+    m.u.park.datalen = RIAP_CHAN_DATAMAX + 1;
+    CHECK(riap_chan_send(sp[1], &m, p[0]) == 0 && errno == EINVAL, "park with too much data is not sent");
+    close(p[0]); close(p[1]);
   }
 }
 

@@ -1,0 +1,273 @@
+/* conns.c: the connections riap-listen holds itself, one entry per fd in
+ * G.cn: accepted ones and parked ones whose next request has arrived wait
+ * in the ready list (FIFO) for a worker; parked ones (keep-alive
+ * connections between requests, handed back by a worker, or accepted
+ * before their first byte) wait in the idle list, in the order they were
+ * parked, watched by epoll, until bytes arrive or --timeout passes. The
+ * listener never reads a client's bytes: it only peeks whether there are
+ * any. See riap-listen(8), PARKING. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "riap_accessrec.h"
+#include "listen.h"
+
+#define TIMEOUT_REPLY "j[408,\"Timeout reading request\",null,{\"riap.v\":1.1}]\r\n"
+
+void conns_init(void)
+{
+  unsigned i;
+  G.cn = calloc(G.cnmax, sizeof *G.cn);      /* pages are touched only as fds are used */
+  if (!G.cn) die(111, "fatal: out of memory");
+  for (i = 0; i < G.cnmax; i++) G.cn[i].prev = G.cn[i].next = -1;
+  G.ready.head = G.ready.tail = G.idle.head = G.idle.tail = -1;
+  G.idle_ms = (long long)(G.c.timeout * 1000);
+}
+
+/* the idle list is in the order of deadlines: normally each one parked
+ * goes last (one timeout for all); a shorter timeout walks back from the end */
+static void link_sorted(struct cnlist *l, int fd)
+{
+  struct cn *c = &G.cn[fd];
+  int32_t after = l->tail;
+  while (after >= 0 && G.cn[after].deadline > c->deadline) after = G.cn[after].prev;
+  c->prev = after;
+  c->next = after >= 0 ? G.cn[after].next : l->head;
+  if (c->next >= 0) G.cn[c->next].prev = fd; else l->tail = fd;
+  if (after >= 0) G.cn[after].next = fd; else l->head = fd;
+}
+
+static void link_tail(struct cnlist *l, int fd)
+{
+  struct cn *c = &G.cn[fd];
+  c->next = -1;
+  c->prev = l->tail;
+  if (l->tail >= 0) G.cn[l->tail].next = fd; else l->head = fd;
+  l->tail = fd;
+}
+
+static void unlink_from(struct cnlist *l, int fd)
+{
+  struct cn *c = &G.cn[fd];
+  if (c->prev >= 0) G.cn[c->prev].next = c->next; else l->head = c->next;
+  if (c->next >= 0) G.cn[c->next].prev = c->prev; else l->tail = c->prev;
+  c->prev = c->next = -1;
+}
+
+/* the scoreboard's park fields: count, hand-backs, park time of the oldest */
+static void publish(void)
+{
+  int64_t oldest = 0;
+  if (!G.have_sb) return;
+  if (G.idle.head >= 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    oldest = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000
+           - (int64_t)(now_ms() - G.cn[G.idle.head].since) * 1000;
+  }
+  riap_sb_setpark(&G.sb, G.nparked, G.parks, oldest);
+}
+
+int conns_room(unsigned limit)
+{
+  return G.qlen < limit && G.qlen + G.nparked < G.conn_max;
+}
+
+/* forgets entry fd (out of its list already) and closes it */
+static void release(int fd, int do_close)
+{
+  struct cn *c = &G.cn[fd];
+  if (c->data) { G.park_bytes -= c->datalen; free(c->data); }
+  memset(c, 0, sizeof *c);
+  c->prev = c->next = -1;
+  if (do_close) close(fd);
+}
+
+static void make_ready(int fd)
+{
+  G.cn[fd].where = CN_READY;
+  link_tail(&G.ready, fd);
+  G.qlen++;
+}
+
+/* 1: bytes waiting, 0: end of file, -1: nothing yet (or an error: errno) */
+static int peek(int fd)
+{
+  char b;
+  ssize_t r;
+  do r = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT); while (r < 0 && errno == EINTR);
+  return r > 0 ? 1 : r == 0 ? 0 : -1;
+}
+
+static int park(int fd)
+{
+  struct cn *c = &G.cn[fd];
+  struct epoll_event ev;
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.u64 = (uint64_t)EV_CONN << 32 | (unsigned)fd;
+  if (epoll_ctl(G.ep, EPOLL_CTL_ADD, fd, &ev) < 0) return 0;
+  c->where = CN_PARKED;
+  c->since = now_ms();
+  c->deadline = c->since + G.idle_ms;
+  link_sorted(&G.idle, fd);
+  G.nparked++;
+  return 1;
+}
+
+/* takes fd out of the idle list and the epoll set (closing alone would not
+ * remove it: the worker that gets it holds the same open file) */
+static void unpark(int fd)
+{
+  epoll_ctl(G.ep, EPOLL_CTL_DEL, fd, 0);
+  unlink_from(&G.idle, fd);
+  G.nparked--;
+  G.cn[fd].where = CN_FREE;
+}
+
+static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p)
+{
+  struct cn *c;
+  if (fd < 0 || (unsigned)fd >= G.cnmax) { close(fd); return 0; }   /* cannot happen: cnmax is the fd limit */
+  c = &G.cn[fd];
+  memset(c, 0, sizeof *c);
+  c->prev = c->next = -1;
+  c->li = (uint16_t)li;
+  c->id = id;
+  c->peer = *p;
+  return 1;
+}
+
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
+{
+  int k;
+  if (!fill(fd, li, ++G.next_id, p)) return;
+  if (!G.c.park || G.stopping) { make_ready(fd); return; }
+  k = peek(fd);
+  if (k > 0) make_ready(fd);                  /* the request is here already */
+  else if (k == 0) release(fd, 1);            /* gone before a word */
+  else if (errno != EAGAIN && errno != EWOULDBLOCK) release(fd, 1);
+  else if (!park(fd)) make_ready(fd);
+  else publish();
+}
+
+void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
+{
+  struct cn *c;
+  if (!fill(fd, w->li, w->conn, &w->peer)) return;
+  c = &G.cn[fd];
+  G.parks++;
+  if (n) {
+    if (G.park_bytes + n > PARK_DATA_BUDGET || !(c->data = malloc(n))) {
+      c->nopark = 1;                          /* a worker keeps it until its request is whole */
+      make_ready(fd);
+      return;
+    }
+    memcpy(c->data, data, n);
+    c->datalen = (uint32_t)n;
+    G.park_bytes += n;
+  }
+  if (G.stopping) {                           /* idle connections end at a stop */
+    if (n || peek(fd) > 0) make_ready(fd); else release(fd, 1);
+    return;
+  }
+  if (!park(fd)) make_ready(fd);
+  publish();
+}
+
+void conns_event(int fd)
+{
+  struct cn *c;
+  int k;
+  if (fd < 0 || (unsigned)fd >= G.cnmax) return;
+  c = &G.cn[fd];
+  if (c->where != CN_PARKED) return;          /* a stale event of this batch */
+  k = peek(fd);
+  if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  unpark(fd);
+  if (k > 0 || (k == 0 && c->datalen)) make_ready(fd);   /* at EOF a partial line is still answered */
+  else release(fd, 1);                        /* closed by the client, or broken */
+  publish();
+}
+
+int conns_head(void)
+{
+  return G.ready.head;
+}
+
+void conns_taken(void)
+{
+  int fd = G.ready.head;
+  if (fd < 0) return;
+  unlink_from(&G.ready, fd);
+  G.qlen--;
+  release(fd, 1);                             /* the worker holds it now */
+}
+
+/* a parked partial request timed out: 408, as a worker would answer it,
+ * and its access record */
+static void timed_out(int fd)
+{
+  struct cn *c = &G.cn[fd];
+  struct riap_accessrec a;
+  struct timespec t;
+  char label[RIAP_PEER_FMT], line[RIAP_ACCESSREC_MAX];
+  const char *res = "\"Timeout reading request\"";
+  size_t n;
+  if (send(fd, TIMEOUT_REPLY, sizeof TIMEOUT_REPLY - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) { /* gone: nothing to tell */ }
+  clock_gettime(CLOCK_REALTIME, &t);
+  riap_peer_fmt(label, &c->peer);
+  memset(&a, 0, sizeof a);
+  a.time_sec = t.tv_sec - (c->deadline - c->since) / 1000;
+  a.time_usec = t.tv_nsec / 1000;
+  a.pid = (long)getpid();
+  a.peer = label;
+  a.v = "-";
+  a.action = a.uri = a.args = "";
+  a.status = 408;
+  a.res = res;
+  a.res_len = strlen(res);
+  a.treq = (double)(c->deadline - c->since) / 1000;
+  n = riap_accessrec_fmt(line, &a);
+  if (write(1, line, n) < 0) { /* the log is gone: nothing to say it on */ }
+}
+
+long conns_tick(void)
+{
+  long long t = now_ms();
+  int changed = 0;
+  while (G.idle.head >= 0) {
+    int fd = G.idle.head;
+    struct cn *c = &G.cn[fd];
+    if (c->deadline > t) break;
+    unpark(fd);
+    if (c->datalen) timed_out(fd);
+    release(fd, 1);
+    changed = 1;
+  }
+  if (changed) publish();
+  if (G.idle.head < 0) return -1;
+  return (long)(G.cn[G.idle.head].deadline - t);
+}
+
+void conns_stop(void)
+{
+  while (G.idle.head >= 0) {
+    int fd = G.idle.head;
+    int k = peek(fd);
+    unpark(fd);
+    if (k > 0 || G.cn[fd].datalen) make_ready(fd);   /* in flight: answered before the stop */
+    else release(fd, 1);
+  }
+  publish();
+}
+
+void conns_drop_ready(void)
+{
+  while (G.ready.head >= 0) conns_taken();
+}
