@@ -285,6 +285,16 @@ TRANSPORTS="tcp unix pipe"
   jq -e '.args.b.pos == 1' <<<"$output"
 }
 
+@test "on a terminal the result is indented; --compact keeps one line" {
+  command -v script >/dev/null || skip "no script(1)"
+  run script -qec "'$RIAP' meta '$(url tcp /Math/mult)'" /dev/null
+  assert_success
+  [ "${#lines[@]}" -gt 10 ]
+  assert_line --index 0 $'{\r'
+  run script -qec "'$RIAP' --compact meta '$(url tcp /Math/mult)'" /dev/null
+  assert_equal "${#lines[@]}" 1
+}
+
 # ------------------------------------------------------------ exit codes
 
 @test "exit codes: 2xx 0, 4xx/5xx status-300, message on stderr" {

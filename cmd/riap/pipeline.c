@@ -97,10 +97,10 @@ int pipeline_run(const struct opts *o) {
     if (out.len) out_write(&out);
     {
       struct pollfd p[3];
-      int np = 0, timeout = -1, r, ist = -1, iw = -1, ir = -1;
+      int np = 0, timeout = -1, r, ist = -1;
       if (!in_eof && count < o->window) { ist = np; p[np].fd = 0; p[np++].events = POLLIN; }
-      if (riap_client_pending(&c)) { iw = np; p[np].fd = c.wfd; p[np++].events = POLLOUT; }
-      if (count) { ir = np; p[np].fd = c.rfd; p[np++].events = POLLIN; }
+      if (riap_client_pending(&c)) { p[np].fd = c.wfd; p[np++].events = POLLOUT; }
+      if (count) { p[np].fd = c.rfd; p[np++].events = POLLIN; }
       if (count && due[head] >= 0) {
         long long left = due[head] - now_ms();
         if (left <= 0) goto timedout;
@@ -110,8 +110,6 @@ int pipeline_run(const struct opts *o) {
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) fatal(EXIT_TEMP, "poll: %s", strerror(errno));
       if (r == 0 && count && due[head] >= 0 && now_ms() >= due[head]) goto timedout;
-      (void)iw;
-      (void)ir;
       if (ist >= 0 && p[ist].revents) {
         ssize_t k;
         if (inpos == in.len) { in.len = inpos = inscan = 0; }
