@@ -17,7 +17,8 @@ static long long now_ms(void)
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp, const char *dir)
+int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp, const char *dir,
+                      const struct riap_exec_limits *limits)
 {
   int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
   if (c->pid) return 1;
@@ -25,7 +26,7 @@ int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp
     e = errno;
     goto fail;
   }
-  e = riap_exec_spawn(path, envp, dir, in[0], out[1], err[1], &c->pid);
+  e = riap_exec_spawn(path, envp, dir, in[0], out[1], err[1], limits, &c->pid);
   if (e) { c->pid = 0; goto fail; }
   close(in[0]); close(out[1]); close(err[1]);
   c->in = in[1];

@@ -25,9 +25,13 @@ struct riap_coproc {
   int code;                /* outcome detail: errno, or a wait status */
 };
 
+struct riap_exec_limits;
+
 /* riap_coproc_start: starts path (no shell, own process group, dir as cwd
- * when not NULL) unless it runs already; returns 1, or 0 with c->code = errno. */
-int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp, const char *dir);
+ * when not NULL, under limits when not NULL) unless it runs already;
+ * returns 1, or 0 with c->code = errno. */
+int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp, const char *dir,
+                      const struct riap_exec_limits *limits);
 
 /* riap_coproc_call: sends the n bytes at line plus a newline, waits up to
  * timeout_ms for one line back (at most max bytes) into out; calls errline

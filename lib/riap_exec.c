@@ -2,11 +2,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "riap_exec.h"
 
@@ -50,31 +50,66 @@ static int drain(int fd, int is_err, const struct riap_exec *x, struct riap_exec
   }
 }
 
-int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err, pid_t *pid)
+static void limit(int resource, unsigned long long v)
 {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  sigset_t none, all;
+  struct rlimit r;
+  if (!v) return;
+  r.rlim_cur = r.rlim_max = (rlim_t)v;
+  setrlimit(resource, &r);      /* it can only lower what was inherited; failing that, the old limit stays */
+}
+
+/* the child's side, between vfork and execve: only async-signal-safe calls,
+ * nothing written to memory but *err */
+static void child(const char *path, char *const *argv, char *const *envp, const char *dir, int in, int out,
+                  int err, const struct riap_exec_limits *limits, const sigset_t *none, volatile int *errp)
+{
+  struct sigaction dfl;
+  int sig;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (sig = 1; sig < NSIG; sig++) {     /* no handler or ignored signal survives into the function */
+    struct sigaction old;
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, 0, &old)) continue;
+    if (old.sa_handler != SIG_DFL) sigaction(sig, &dfl, 0);
+  }
+  if (setpgid(0, 0) || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || (dir && chdir(dir))) goto fail;
+  if (limits) {
+    limit(RLIMIT_CPU, limits->cpu_s);
+    limit(RLIMIT_AS, limits->as_bytes);
+    limit(RLIMIT_NOFILE, limits->nofile);
+    limit(RLIMIT_NPROC, limits->nproc);
+  }
+  sigprocmask(SIG_SETMASK, none, 0);
+  execve(path, argv, envp);
+fail:
+  *errp = errno ? errno : EINVAL;
+  _exit(127);
+}
+
+/* vfork, not posix_spawn: the limits must be in place before the function's
+ * first instruction, or a child it forks at once escapes them */
+int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err,
+                    const struct riap_exec_limits *limits, pid_t *pid)
+{
+  volatile int e = 0;
+  sigset_t all, none, old;
   char *argv[2];
-  int e;
+  pid_t p;
   argv[0] = (char *)path;
   argv[1] = 0;
-  sigemptyset(&none);
   sigfillset(&all);
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in, 0);
-  posix_spawn_file_actions_adddup2(&fa, out, 1);
-  posix_spawn_file_actions_adddup2(&fa, err, 2);
-  if (dir) posix_spawn_file_actions_addchdir_np(&fa, dir);
-  posix_spawnattr_init(&at);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  e = posix_spawn(pid, path, &fa, &at, argv, envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  return e;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &all, &old);   /* no handler may run in the child while it shares our memory */
+  p = vfork();
+  if (p == 0) child(path, argv, envp, dir, in, out, err, limits, &none, &e);
+  sigprocmask(SIG_SETMASK, &old, 0);
+  if (p < 0) return errno;
+  if (e) {                                 /* it never became the program */
+    while (waitpid(p, 0, 0) < 0 && errno == EINTR) ;
+    return e;
+  }
+  *pid = p;
+  return 0;
 }
 
 static void closepair(int p[2]) { if (p[0] >= 0) close(p[0]); if (p[1] >= 0) close(p[1]); }
@@ -106,7 +141,7 @@ int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r)
     e = errno;
     goto spawnfail;
   }
-  e = riap_exec_spawn(x->path, x->envp, x->dir, in[0], out[1], err[1], &pid);
+  e = riap_exec_spawn(x->path, x->envp, x->dir, in[0], out[1], err[1], x->limits, &pid);
   if (e) goto spawnfail;
   close(in[0]); close(out[1]); close(err[1]);
   pidfd = pidfd_open(pid, 0);

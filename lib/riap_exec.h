@@ -15,6 +15,14 @@ enum riap_exec_outcome {
   RIAP_EXEC_SPAWNFAIL     /* code = errno of posix_spawn or pipe */
 };
 
+/* resource limits for a function (soft and hard), 0: left as inherited */
+struct riap_exec_limits {
+  unsigned long cpu_s;          /* RLIMIT_CPU, seconds */
+  unsigned long long as_bytes;  /* RLIMIT_AS */
+  unsigned long nofile;         /* RLIMIT_NOFILE */
+  unsigned long nproc;          /* RLIMIT_NPROC (per user; not enforced for root) */
+};
+
 struct riap_exec {
   const char *path;            /* program to run (argv[0] too) */
   char *const *envp;           /* its whole environment */
@@ -23,6 +31,7 @@ struct riap_exec {
   size_t input_len;
   unsigned long timeout_ms;
   size_t max_output;
+  const struct riap_exec_limits *limits;   /* NULL: none */
 };
 
 #define RIAP_EXEC_ERRTAIL 2048
@@ -44,8 +53,11 @@ int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r);
 
 /* riap_exec_spawn: starts path (argv[0] = path, no shell) in a process group
  * of its own, with in/out/err as its fds 0/1/2, default signal dispositions
- * and an empty mask, in dir when not NULL; returns 0, or the errno. */
-int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err, pid_t *pid);
+ * and an empty mask, in dir when not NULL, under limits when not NULL (set
+ * with prlimit right after the exec: a few microseconds run without them);
+ * returns 0, or the errno. */
+int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err,
+                    const struct riap_exec_limits *limits, pid_t *pid);
 
 /* riap_exec_lastline: copies the last non-empty stderr line of r into dest
  * (size bytes, NUL-terminated, control bytes replaced by '?');

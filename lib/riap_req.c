@@ -27,6 +27,53 @@ static const struct keyinfo { const char *name; int type; unsigned bit; } keys[]
   { "confirm", T_BOOL, K_CONFIRM }, { "ci", T_BOOL, K_CI },
 };
 
+static struct riap_req_limits limits = { 64, 1000, 256 };
+
+void riap_req_setlimits(const struct riap_req_limits *l)
+{
+  if (l->max_depth) limits.max_depth = l->max_depth;
+  if (l->max_args) limits.max_args = l->max_args;
+  if (l->max_argname) limits.max_argname = l->max_argname;
+}
+
+unsigned riap_json_depth(const char *s, size_t n)
+{
+  unsigned depth = 0, deepest = 0;
+  size_t i;
+  int in_string = 0;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = 0;
+      continue;
+    }
+    if (c == '"') in_string = 1;
+    else if (c == '[' || c == '{') { if (++depth > deepest) deepest = depth; }
+    else if ((c == ']' || c == '}') && depth) depth--;
+  }
+  return deepest;
+}
+
+/* the arguments of a call: how many, and how long their names */
+static int check_args(const struct riap_req *r, char *msg)
+{
+  const char *name;
+  size_t len;
+  json_t *v;
+  if (json_object_size(r->args) > limits.max_args) {
+    snprintf(msg, RIAP_REQ_MSGMAX, "Too many arguments (more than %u)", limits.max_args);
+    return 400;
+  }
+  json_object_keylen_foreach(r->args, name, len, v) {
+    if (len > limits.max_argname) {
+      snprintf(msg, RIAP_REQ_MSGMAX, "Argument name too long (more than %u bytes)", limits.max_argname);
+      return 400;
+    }
+  }
+  return 0;
+}
+
 #define PKG (1u << 1)
 #define FUNC (1u << 2)
 #define VAR (1u << 3)
@@ -195,6 +242,10 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
 
   memset(r, 0, sizeof *r);
   r->action = RIAP_A_NONE;
+  if (riap_json_depth(s, n) > limits.max_depth) {   /* before the parser recurses into it */
+    snprintf(msg, RIAP_REQ_MSGMAX, "Request nested too deeply (more than %u levels)", limits.max_depth);
+    return 400;
+  }
   r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!r->json) {
     snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: %s at byte %d", jerr.text, jerr.position + 1);
@@ -207,6 +258,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
   take_fields(r);
   if ((status = check_keys(r, &present, msg))) return status;
   if ((status = check_version(r, msg))) return status;
+  if ((status = check_args(r, msg))) return status;
   if (!r->action_name) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify action"); return 400; }
   if (!r->uri) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify uri"); return 400; }
   if (json_object_get(r->json, "tx_id")) {

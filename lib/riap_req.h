@@ -39,6 +39,21 @@ struct riap_req {
 
 #define RIAP_REQ_MSGMAX 256
 
+/* limits on what a request may hold, beyond the line length */
+struct riap_req_limits {
+  unsigned max_depth;          /* nesting of arrays and objects (default 64) */
+  unsigned max_args;           /* arguments of a call (default 1000) */
+  unsigned max_argname;        /* bytes of an argument name (default 256) */
+};
+
+/* riap_req_setlimits: sets the limits for every later riap_req_parse in this
+ * process (a field 0 keeps its default); returns nothing. */
+void riap_req_setlimits(const struct riap_req_limits *l);
+
+/* riap_json_depth: the deepest nesting of arrays and objects in the n bytes
+ * of JSON text at s (brackets inside strings do not count), 0 for a scalar. */
+unsigned riap_json_depth(const char *s, size_t n);
+
 /* riap_req_parse: parses and checks the n bytes of JSON at s into r;
  * returns 0 when r is a servable request, else the status to answer (400,
  * 501) with the message in msg (RIAP_REQ_MSGMAX bytes). r->v12, action_name

@@ -215,6 +215,7 @@ static void exec_once(struct server *s, struct riap_entity *e, const struct func
   ex.input_len = in->len;
   ex.timeout_ms = m->timeout_ms ? m->timeout_ms : s->call_timeout_ms;
   ex.max_output = s->max_output;
+  ex.limits = &s->limits;
   riap_exec_run(&ex, x);
 }
 
@@ -230,16 +231,18 @@ static void coproc_errline(void *arg, const char *line, size_t n)
 }
 
 /* starts e's coprocess unless it runs; returns 1, or 0 with m->co.code = errno */
-static int coproc_ensure(const struct riap_entity *e, struct funcmeta *m)
+static int coproc_ensure(const struct server *s, const struct riap_entity *e, struct funcmeta *m)
 {
   char uri[RIAP_URI_MAX + 16];
   char *envp[4];
+  struct riap_exec_limits lim = s->limits;
+  lim.cpu_s = 0;               /* CPU seconds add up over a coprocess's life: its calls have timeouts instead */
   snprintf(uri, sizeof uri, "RIAP_URI=%s", e->uri);
   envp[0] = "PATH=/usr/local/bin:/usr/bin:/bin";
   envp[1] = uri;
   envp[2] = "RIAP_EXEC=persistent";
   envp[3] = 0;
-  return riap_coproc_start(&m->co, e->path, envp, e->dir);
+  return riap_coproc_start(&m->co, e->path, envp, e->dir, &lim);
 }
 
 static int start_one(struct riap_entity *e, void *arg)
@@ -248,7 +251,7 @@ static int start_one(struct riap_entity *e, void *arg)
   struct funcmeta *m;
   if (e->type == RIAP_PACKAGE) riap_tree_children(&s->tree, e, start_one, s);
   if (e->type != RIAP_FUNCTION || !(m = funcmeta_get(e)) || !m->ok || !m->persistent) return 1;
-  if (!coproc_ensure(e, m)) carp("warning: ", e->uri, ": unable to start: ", strerror(m->co.code));
+  if (!coproc_ensure(s, e, m)) carp("warning: ", e->uri, ": unable to start: ", strerror(m->co.code));
   return 1;
 }
 
@@ -269,7 +272,7 @@ static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta 
   if (!m->co.pid) {
     if (m->failures && now < m->retry_at_ms)
       return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
-    if (!coproc_ensure(e, m))
+    if (!coproc_ensure(s, e, m))
       return reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(m->co.code)), 0;
   }
   o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,

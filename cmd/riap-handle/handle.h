@@ -7,6 +7,7 @@
 #include "riap_req.h"
 #include "riap_scoreboard.h"
 #include "riap_tree.h"
+#include "riap_exec.h"
 
 struct server {
   struct riap_tree tree;
@@ -17,6 +18,7 @@ struct server {
   int log_fd;                     /* access records */
   long pid;
   int start_persistent;           /* start every persistent function at once */
+  struct riap_exec_limits limits; /* rlimits of every function */
   unsigned long answered;         /* requests answered, all connections */
   struct worker *worker;          /* worker mode (worker.c), else NULL */
   struct riap_sb_slot *sb;        /* own scoreboard slot, else NULL */

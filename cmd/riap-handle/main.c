@@ -10,7 +10,7 @@
 #include "handle.h"
 
 #define VERSION "0.1.0"
-#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] ROOT"
+#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] ROOT"
 
 static void usage(const char *why)
 {
@@ -30,6 +30,12 @@ static void help(void)
          "      --max-output BYTES  cap on a function's output (default 16777216)\n"
          "      --log-fd N          write access records to fd N (default 2)\n"
          "      --start-persistent  start persistent functions at once, not on first call\n"
+         "      --max-depth N       deepest JSON nesting of a request (default 64)\n"
+         "      --max-args N        most arguments of a call (default 1000)\n"
+         "      --rlimit-cpu SECS   CPU seconds of a function (default 60; 0: inherited)\n"
+         "      --rlimit-as BYTES   address space of a function (default 1073741824)\n"
+         "      --rlimit-nofile N   open files of a function (default 256)\n"
+         "      --rlimit-nproc N    processes of the user, for a function (default 256)\n"
          "  -h, --help              this help\n"
          "  -V, --version           print the version\n\n"
          "See riap-handle(8).\n", USAGE);
@@ -50,7 +56,7 @@ static double number(const char *opt, const char *s, double min, double max)
   return d;
 }
 
-static void options(int argc, char **argv, struct server *s)
+static void options(int argc, char **argv, struct server *s, struct riap_req_limits *lim)
 {
   static const struct option longopts[] = {
     { "timeout", required_argument, 0, 't' },
@@ -59,6 +65,12 @@ static void options(int argc, char **argv, struct server *s)
     { "max-output", required_argument, 0, 'O' },
     { "log-fd", required_argument, 0, 'l' },
     { "start-persistent", no_argument, 0, 'P' },
+    { "max-depth", required_argument, 0, 'D' },
+    { "max-args", required_argument, 0, 'A' },
+    { "rlimit-cpu", required_argument, 0, 1001 },
+    { "rlimit-as", required_argument, 0, 1002 },
+    { "rlimit-nofile", required_argument, 0, 1003 },
+    { "rlimit-nproc", required_argument, 0, 1004 },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -73,6 +85,12 @@ static void options(int argc, char **argv, struct server *s)
       case 'O': s->max_output = (size_t)number("--max-output", optarg, 1, 1 << 30); break;
       case 'l': s->log_fd = (int)number("--log-fd", optarg, 0, 1 << 20); break;
       case 'P': s->start_persistent = 1; break;
+      case 'D': lim->max_depth = (unsigned)number("--max-depth", optarg, 1, 10000); break;
+      case 'A': lim->max_args = (unsigned)number("--max-args", optarg, 1, 1000000); break;
+      case 1001: s->limits.cpu_s = (unsigned long)number("--rlimit-cpu", optarg, 0, 1e9); break;
+      case 1002: s->limits.as_bytes = (unsigned long long)number("--rlimit-as", optarg, 0, 1e15); break;
+      case 1003: s->limits.nofile = (unsigned long)number("--rlimit-nofile", optarg, 0, 1e7); break;
+      case 1004: s->limits.nproc = (unsigned long)number("--rlimit-nproc", optarg, 0, 1e7); break;
       case 'h': help(); break;
       case 'V': printf("riap-handle %s\n", VERSION); exit(0);
       default: {
@@ -89,6 +107,7 @@ int main(int argc, char **argv)
 {
   struct server s;
   struct riap_peer peer;
+  struct riap_req_limits lim = { 0, 0, 0 };
 
   errmsg_iam("riap-handle");
   memset(&s, 0, sizeof s);
@@ -97,7 +116,12 @@ int main(int argc, char **argv)
   s.call_timeout_ms = 60000;
   s.max_output = 16777216;
   s.log_fd = -1;                    /* unset: 2, or 1 in worker mode */
-  options(argc, argv, &s);
+  s.limits.cpu_s = 60;
+  s.limits.as_bytes = 1ULL << 30;
+  s.limits.nofile = 256;
+  s.limits.nproc = 256;
+  options(argc, argv, &s, &lim);
+  riap_req_setlimits(&lim);
   signal(SIGPIPE, SIG_IGN);
   s.pid = (long)getpid();
   if (!riap_tree_open(&s.tree, argv[optind]))

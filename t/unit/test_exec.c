@@ -24,7 +24,7 @@ static const char *script(const char *name, const char *body)
 static void run(const char *path, const char *input, unsigned long ms, size_t cap, struct riap_exec_result *r)
 {
   static char *envp[] = { "PATH=/usr/bin:/bin", 0 };
-  struct riap_exec x = { path, envp, 0, input, strlen(input), ms, cap };
+  struct riap_exec x = { path, envp, 0, input, strlen(input), ms, cap, 0 };
   riap_exec_run(&x, r);
 }
 
