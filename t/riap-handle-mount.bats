@@ -177,3 +177,15 @@ start_listen() { # start_listen ADDR-OPTION... -- ROOT: riap-listen, ready when 
   done
   jq -e '.[0] == 200 and .[2] == 20' <<<"${c#j}"
 }
+
+@test "failure messages name the mount, never the backend's paths" {
+  printf '{"url":"riap+unix:%s/nowhere.sock//","restart_delay":0}' "$BATS_TEST_TMPDIR" > "$ROOT/Gone.mount.json"
+  ask '{"action":"info","uri":"/Gone/x"}' '{"action":"info","uri":"/Bad/crash"}' '{"action":"info","uri":"/Bad/garbage"}'
+  is 0 '.[0] == 503 and (.[1] | contains("/Gone/"))'
+  is 1 '.[0] == 502'
+  is 2 '.[0] == 502'
+  for i in 0 1 2; do
+    [[ "${RESP[$i]}" != *"$BATS_TEST_TMPDIR"* && "${RESP[$i]}" != *"$BACKENDS"* ]]
+  done
+  grep -q "nowhere.sock" "$BATS_TEST_TMPDIR/err"   # the details are in the diagnostics
+}

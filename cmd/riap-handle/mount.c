@@ -162,7 +162,8 @@ static json_t *forward(struct mount *m, const struct riap_entity *e, json_t *req
       if (now < m->retry_at_ms)
         return reply_set(r, 503, "Mount %s: backend unavailable, retry in %lld ms", e->uri, m->retry_at_ms - now), NULL;
       if (!riap_client_open(&m->conn, &m->url, (int)m->timeout_ms)) {
-        reply_set(r, 503, "Mount %s: backend unavailable: %s", e->uri, m->conn.msg);
+        carp("warning: mount ", e->uri, ": ", m->conn.msg);   /* the details name paths: the log's, not the client's */
+        reply_set(r, 503, "Mount %s: backend unavailable", e->uri);
         m->retry_at_ms = now_ms() + (long long)m->restart_delay_ms;
         return NULL;
       }
@@ -178,8 +179,10 @@ static json_t *forward(struct mount *m, const struct riap_entity *e, json_t *req
     }
     if (m->conn.err == RIAP_CLIENT_ETIMEOUT)
       reply_set(r, 504, "Mount %s: backend timed out after %.3g s", e->uri, (double)m->timeout_ms / 1000);
-    else reply_set(r, 502, "Mount %s: bad answer from backend: %s", e->uri, m->conn.msg);
-    carp("warning: ", json_string_value(r->message));
+    else if (m->conn.err == RIAP_CLIENT_ECLOSED)
+      reply_set(r, 502, "Mount %s: backend closed the connection", e->uri);
+    else reply_set(r, 502, "Mount %s: bad answer from backend", e->uri);
+    carp("warning: mount ", e->uri, ": ", m->conn.msg);
     close_conn(m);
     return NULL;
   }
