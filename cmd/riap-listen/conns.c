@@ -22,10 +22,10 @@
 
 void conns_init(void)
 {
-  unsigned i;
-  G.cn = calloc(G.cnmax, sizeof *G.cn);      /* pages are touched only as fds are used */
+  /* zero pages until an fd is used: an entry is filled (fill) before it
+   * goes in a list, so the table costs memory only for the fds in use */
+  G.cn = calloc(G.cnmax, sizeof *G.cn);
   if (!G.cn) die(111, "fatal: out of memory");
-  for (i = 0; i < G.cnmax; i++) G.cn[i].prev = G.cn[i].next = -1;
   G.ready.head = G.ready.tail = G.idle.head = G.idle.tail = -1;
   G.idle_ms = (long long)(G.c.timeout * 1000);
 }
