@@ -13,7 +13,7 @@
 #define ESC_V       16
 #define ESC_ACTION 128
 #define ESC_URI    512
-#define ESC_BODY  3584   /* each of args and res */
+#define ESC_BODY  1536   /* each of args and res */
 /* Fixed parts plus the budgets above: 994 + 2 * ESC_BODY <= RIAP_ACCESSREC_MAX. */
 
 static const char hex[] = "0123456789abcdef";

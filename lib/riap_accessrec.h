@@ -7,7 +7,7 @@
 
 #define RIAP_ACCESSREC_TAG "%riap-access 1 "
 #define RIAP_ACCESSREC_CAP 1000       /* bytes of args/result kept */
-#define RIAP_ACCESSREC_MAX 8192       /* longest possible record line */
+#define RIAP_ACCESSREC_MAX 4096       /* longest record line: PIPE_BUF, so one write() of it is atomic on a shared pipe */
 
 struct riap_accessrec {
   long long time_sec;  long time_usec;  /* when the request's first byte arrived */
