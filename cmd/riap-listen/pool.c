@@ -321,6 +321,10 @@ void pool_readable(unsigned slot)
   for (k = 0; k < 64 && w->ctl >= 0; k++) {
     int fd, rc = riap_chan_recv(w->ctl, &m, &fd);
     if (rc < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    /* a worker that exits with messages of ours unread (a RETIRE, a YIELD)
+     * makes the next recv fail once with ECONNRESET: what it sent before
+     * (a PARK with its connection) still follows, read it */
+    if (rc < 0 && errno == ECONNRESET) continue;
     if (rc == 0 || (rc < 0 && errno != EPROTO)) {   /* it closed its end: exiting */
       if (w->st != WK_FREE) w->st = WK_EXITING;
       close_ctl(w);
