@@ -16,7 +16,7 @@ int riap_spawn_wait(char *const argv[], char *out, size_t size, size_t *len)
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none;
-  int p[2] = { -1, -1 }, st, e, r;
+  int p[2] = { -1, -1 }, st, r;
   size_t n = 0;
   pid_t pid;
 
@@ -28,6 +28,9 @@ int riap_spawn_wait(char *const argv[], char *out, size_t size, size_t *len)
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   if (out) posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+  /* nothing else the caller inherited: a daemon started so (riap-listen
+   * --daemonize) must not keep the caller's pipes open */
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
@@ -49,9 +52,8 @@ int riap_spawn_wait(char *const argv[], char *out, size_t size, size_t *len)
     if (len) *len = n;
     close(p[0]);
   }
-  while (waitpid(pid, &st, 0) < 0) {
-    if (errno != EINTR) { e = errno; errno = e; return -1; }
-  }
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
   return st;
 }
 

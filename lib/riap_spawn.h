@@ -1,6 +1,7 @@
 /* riap_spawn.h: run another program and wait for it (riap-ctl runs s6-svc,
- * s6-svstat and sv so): its stdin /dev/null, its stdout captured or shared,
- * its stderr shared; no shell. */
+ * s6-svstat, sv and a daemonizing riap-listen so): its stdin /dev/null, its
+ * stdout captured or shared, its stderr shared, no other fd (fds 3 and up
+ * are closed in the child); no shell. */
 #ifndef RIAP_SPAWN_H
 #define RIAP_SPAWN_H
 #include <stddef.h>

@@ -131,6 +131,7 @@ static double number(const char *opt, const char *s, double max)
 static int is_dir(const char *p)
 {
   struct stat st;
+  errno = 0;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -233,7 +234,8 @@ int main(int argc, char **argv)
               "(none of /run/service/riap, /service/riap, /etc/service/riap, /var/service/riap exists)%s", "");
     }
   }
-  if (C.dir && !is_dir(C.dir)) die_step(EXIT_FAIL, cmd, "%s is not a directory", C.dir);
+  if (C.dir && !is_dir(C.dir))
+    die_step(EXIT_FAIL, cmd, "%s: %s", C.dir, errno == ENOTDIR || !errno ? "not a directory" : strerror(errno));
   scoreboard_path(sbopt);
 
   if (C.pidfile) { C.kind = SV_PIDFILE; b = &backend_pidfile; }

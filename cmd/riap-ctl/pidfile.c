@@ -1,6 +1,8 @@
 /* pidfile.c: a daemonized riap-listen known by its pid file, without a
  * supervisor: start runs the command after -- (riap-listen --daemonize
- * returns once ready) unless the pid file names a live process; stop sends
+ * returns once ready; riap-ctl adds --daemonize, --pid-path PIDFILE and
+ * --scoreboard-path SCOREBOARD when missing) unless the pid file names a
+ * live process; stop sends
  * TERM and waits until it is gone; restart is stop then start; reload
  * sends HUP and waits for the scoreboard's new generation. */
 #include <errno.h>
@@ -57,7 +59,7 @@ static void pf_start(void)
   long pid = read_pid(why, sizeof why);
   double t0 = now_s();
   char **argv;
-  int n, i, has_pid = 0, has_daemon = 0, rc;
+  int n, i, has_pid = 0, has_daemon = 0, has_sb = 0, rc;
   if (pid && pid_alive(pid)) {
     note("start: already running as pid %ld (%s): not starting another", pid, C.pidfile);
     return;
@@ -68,14 +70,16 @@ static void pf_start(void)
     if (!strcmp(C.cmd[n], "--")) break;
     if (!strcmp(C.cmd[n], "--pid-path") || !strncmp(C.cmd[n], "--pid-path=", 11)) has_pid = 1;
     if (!strcmp(C.cmd[n], "--daemonize")) has_daemon = 1;
+    if (!strcmp(C.cmd[n], "--scoreboard-path") || !strncmp(C.cmd[n], "--scoreboard-path=", 18)) has_sb = 1;
   }
   while (C.cmd[n]) n++;
-  argv = calloc((size_t)n + 4, sizeof *argv);
+  argv = calloc((size_t)n + 6, sizeof *argv);
   if (!argv) die_step(EXIT_FAIL, "start", "out of memory");
   i = 0;
   argv[i++] = C.cmd[0];
   if (!has_daemon) argv[i++] = "--daemonize";
   if (!has_pid) { argv[i++] = "--pid-path"; argv[i++] = (char *)C.pidfile; }
+  if (!has_sb) { argv[i++] = "--scoreboard-path"; argv[i++] = C.sbpath; }   /* where status looks */
   memcpy(argv + i, C.cmd + 1, (size_t)n * sizeof *argv);    /* n-1 entries and the NULL */
   rc = run_prog("start", argv, 0, 0);
   free(argv);

@@ -3,7 +3,9 @@
  * waiting until down and finish done (-wD); restart = s6-svc -r (TERM),
  * waiting for the new instance to be ready (-wR); reload = s6-svc -h (HUP),
  * waiting for the scoreboard's new generation. */
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "riap_time.h"
@@ -37,6 +39,14 @@ static void s6_state(struct svstate *st)
   memset(st, 0, sizeof *st);
   st->since = st->ready_since = -1;
   st->ready = st->want_up = st->normally_up = st->exitcode = st->signum = -1;
+  {   /* s6-supervise keeps supervise/ to itself (0700): say so rather than run s6-svstat */
+    char sup[4200];
+    snprintf(sup, sizeof sup, "%s/supervise", C.dir);
+    if (access(sup, X_OK) < 0) {
+      snprintf(st->why, sizeof st->why, "%.4200s: %s", sup, strerror(errno));
+      return;
+    }
+  }
   rc = run_prog("status", argv, out, sizeof out);
   if (rc != 0) {
     snprintf(st->why, sizeof st->why, "s6-svstat %s failed (exit %d)", C.dir, rc);
