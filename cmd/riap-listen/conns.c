@@ -74,9 +74,16 @@ static void publish(void)
   riap_sb_setpark(&G.sb, G.nparked, G.parks, oldest);
 }
 
+/* at the bound, the connection parked longest makes room for a new one,
+ * as the idle timeout would (one holding part of a request does not) */
+static int evictable(void)
+{
+  return G.idle.head >= 0 && !G.cn[G.idle.head].datalen;
+}
+
 int conns_room(unsigned limit)
 {
-  return G.qlen < limit && G.qlen + G.nparked < G.conn_max;
+  return G.qlen < limit && (G.qlen + G.nparked < G.conn_max || evictable());
 }
 
 /* forgets entry fd (out of its list already) and closes it */
@@ -147,6 +154,14 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
 {
   int k;
   if (!fill(fd, li, ++G.next_id, p)) return;
+  if (G.qlen + G.nparked >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
+    int old = G.idle.head;
+    unpark(old);
+    release(old, 1);
+    G.evicted++;
+    warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+    publish();
+  }
   if (!G.c.park || G.stopping) { make_ready(fd); return; }
   k = peek(fd);
   if (k > 0) make_ready(fd);                  /* the request is here already */
@@ -166,6 +181,7 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
     if (G.park_bytes + n > PARK_DATA_BUDGET || !(c->data = malloc(n))) {
       c->nopark = 1;                          /* a worker keeps it until its request is whole */
       make_ready(fd);
+      publish();
       return;
     }
     memcpy(c->data, data, n);
@@ -174,6 +190,7 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
   }
   if (G.stopping) {                           /* idle connections end at a stop */
     if (n || peek(fd) > 0) make_ready(fd); else release(fd, 1);
+    publish();
     return;
   }
   if (!park(fd)) make_ready(fd);

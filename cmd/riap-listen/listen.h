@@ -95,6 +95,7 @@ struct global {
   struct cnlist ready, idle;     /* waiting for a worker; parked */
   unsigned qlen, nparked;        /* their lengths */
   uint32_t parks;                /* PARK messages received */
+  unsigned long evicted;         /* parked connections closed to make room */
   long long idle_ms;             /* how long a connection stays parked: the workers' timeout */
   size_t park_bytes;             /* data held for parked partial requests */
   uint64_t next_id;
@@ -147,7 +148,8 @@ unsigned pool_live(void);
 /* conns.c */
 /* conns_init: the table of held connections, one entry per possible fd. */
 void conns_init(void);
-/* conns_room: 1 when another connection may be accepted (limit: ready ones). */
+/* conns_room: 1 when another connection may be accepted (limit: ready
+ * ones; at the fd bound, when the oldest parked one can make room). */
 int conns_room(unsigned limit);
 /* conns_accepted: a new connection: parked until readable, or ready. */
 void conns_accepted(int fd, unsigned li, const struct riap_peer *p);
