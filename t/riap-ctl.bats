@@ -351,6 +351,30 @@ wait_supervised() { # the scanner has started the supervisor
   assert_failure 1
 }
 
+@test "status shows parked connections: how many, the oldest idle age, hand-backs" {
+  PORT=$(free_port)
+  pf=$BATS_TEST_TMPDIR/riap.pid
+  run "$CTL" -p "$pf" start -- "$RIAP_BUILD/bin/riap-listen" -p "127.0.0.1:$PORT" --start-servers 1 \
+    -- "$RIAP_BUILD/bin/riap-handle" "$ROOT"
+  assert_success
+  echo "$(cat "$pf")" >>"$BATS_TEST_TMPDIR/pids"
+  # three keep-alive clients: one request each, then idle (parked by the listener)
+  for i in 1 2 3; do
+    { printf 'j{"action":"info","uri":"/"}\r\n'; sleep 5; } | nc 127.0.0.1 "$PORT" >/dev/null &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+  done
+  for i in $(seq 50); do
+    run "$CTL" -p "$pf" -i 0 status --json
+    jq -e '.totals.parked == 3' <<<"$output" >/dev/null && break
+    sleep 0.1
+  done
+  jq -e '.totals.parked == 3 and .totals.parks >= 3 and .totals.parked_oldest_idle >= 0' <<<"$output"
+  run "$CTL" -p "$pf" -i 0 status
+  assert_output --partial "parked connections 3, oldest idle"
+  run "$CTL" -p "$pf" stop
+  assert_success
+}
+
 # ---------------------------------------------------------------- runit
 
 need_runit() {

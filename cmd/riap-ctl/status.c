@@ -34,6 +34,8 @@ struct snap {
   struct riap_sb_header h;
   struct riap_sb_slot *s; /* h.nslots slots */
   unsigned unreadable;    /* slots that kept changing */
+  int has_park;           /* the listener keeps park counts (scoreboard minor 1) */
+  struct riap_sb_park park;
 };
 
 static void snap_take(struct snap *sn)
@@ -55,6 +57,7 @@ static void snap_take(struct snap *sn)
   if (!sn->s) die_step(EXIT_FAIL, "status", "out of memory");
   for (i = 0; i < sn->h.nslots; i++)
     if (!riap_sb_read(&sb, i, &sn->s[i])) { sn->s[i].state = '?'; sn->s[i].pid = 0; sn->unreadable++; }
+  sn->has_park = riap_sb_getpark(&sb, &sn->park);
   riap_sb_close(&sb);
   sn->ok = 1;
 }
@@ -238,6 +241,12 @@ int status(const struct backend *b)
                     "requests", (json_int_t)reqs, "rate", rate < 0 ? json_null() : json_real((double)(long long)(rate * 100) / 100),
                     "interval", s1.s ? json_real((double)(long long)(interval * 1000) / 1000) : json_null(),
                     "queue", queue < 0 ? json_null() : json_integer(queue));
+    if (s2.ok && lalive && s2.has_park) {
+      json_object_set_new(tot, "parked", json_integer(s2.park.parked));
+      json_object_set_new(tot, "parks", json_integer(s2.park.parks));
+      json_object_set_new(tot, "parked_oldest_idle", s2.park.parked && s2.park.oldest_us
+                          ? json_real((double)(long long)((s2.t - s2.park.oldest_us / 1e6) * 1000) / 1000) : json_null());
+    }
     json_object_set_new(o, "totals", tot);
     out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (out) puts(out);
@@ -286,6 +295,14 @@ int status(const struct backend *b)
       if (rate >= 0) printf(", %.1f/s over %.1fs", rate, interval);
       if (queue >= 0) printf("; queue %ld", queue);
       printf("\n");
+      if (s2.has_park) {
+        printf("  parked connections %u", s2.park.parked);
+        if (s2.park.parked && s2.park.oldest_us) {
+          fmt_secs(a, sizeof a, s2.t - s2.park.oldest_us / 1e6);
+          printf(", oldest idle %s", a);
+        }
+        printf("; %u hand-backs so far\n", s2.park.parks);
+      }
     } else if (up) {
       printf("  scoreboard: %s\n", s2.ok ? "left by a listener that is not running" : s2.why);
     }
