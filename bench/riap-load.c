@@ -1,22 +1,33 @@
 /* riap-load: a load generator for Riap::Simple servers (and line-echo
- * baselines). C connections in one epoll loop, each sending one request
- * line, waiting for the answer line, and sending the next, for T seconds.
+ * baselines). C connections in one epoll loop; each keeps D requests in
+ * flight (D = 1: sequential, send, wait for the answer line, send the
+ * next; D > 1: pipelined, a new request as each answer arrives), for T
+ * seconds or until N requests are answered.
  *
- *   riap-load [-c CONNS] [-t SECS] [-n] [-e] [-q LINE] ADDR
+ *   riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-q LINE] ADDR
  *     ADDR   host:port, [v6]:port or unix:/path
  *     -c     connections (default 1)
- *     -t     seconds (default 3)
+ *     -d     requests in flight per connection (default 1; with -n, 1)
+ *     -t     seconds (default 3; with -N, a cap only when given)
+ *     -N     stop after this many requests in all (answered or failed)
  *     -n     a new connection for every request
  *     -e     echo mode: any answer line counts (else it must start j[2)
  *     -q     the request line without CRLF (default a meta request)
  *
- * Prints one line: conns=.. new=.. secs=.. requests=.. rate=.. errors=..
- * reconnects=.. min_conn=.. max_conn=.. (requests per connection slot).
- * A connection the server closes (a worker recycled) is reopened and
- * counted in reconnects; a request it left unanswered counts in errors. */
+ * Prints one line: conns=.. new=.. depth=.. secs=.. requests=.. rate=..
+ * errors=.. non2xx=.. proto=.. reconnects=.. min_conn=.. max_conn=..
+ * p50_us=.. p90_us=.. p99_us=.. max_us=..
+ * requests counts the 2xx answers (any line with -e) and rate is
+ * requests/s; errors = non2xx (an answer j[ with another status) + proto
+ * (an answer not starting j[) + requests left unanswered by a connection
+ * the server closed (reopened, counted in reconnects). min_conn/max_conn:
+ * requests per connection slot. Latency: from the write of a request (the
+ * connect, with -n) to the end of its answer line, of every answer. Exit 0
+ * when there were no errors, 1 otherwise, 111 on a system failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,23 +38,30 @@
 
 struct conn {
   int fd;
-  size_t got;                  /* bytes of the current answer line */
+  size_t linepos;              /* bytes of the current answer line so far */
+  char head[3];                /* its first bytes */
+  unsigned inflight;           /* requests written, not yet answered */
+  unsigned ring;               /* index in sent[] of the oldest in flight */
+  uint64_t *sent;              /* DEPTH send times (ns) */
   unsigned long done;
-  char buf[65536];
 };
 
 static struct riap_sockaddr addr;
 static const char *req = "j{\"action\":\"meta\",\"uri\":\"/Math/mult\"}";
-static char line[4096];
+static char *lines;            /* DEPTH copies of the request line + CRLF */
 static size_t line_len;
 static int ep, newconn, echo;
-static unsigned long errors, reconnects;
+static unsigned depth = 1;
+static unsigned long errors, non2xx, proto, reconnects, total;
+static unsigned long count, issued;  /* -N: the limit, and requests written */
+static uint64_t *lat;                /* latencies (ns) of every answer */
+static size_t nlat, maxlat;
 
-static double now(void)
+static uint64_t now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void die(const char *what)
@@ -52,22 +70,39 @@ static void die(const char *what)
   exit(111);
 }
 
-static void send_req(struct conn *c)
+static void usage(void)
 {
-  size_t off = 0;
-  while (off < line_len) {
-    ssize_t w = write(c->fd, line + off, line_len - off);
+  fprintf(stderr, "usage: riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-q LINE] ADDR\n");
+  exit(100);
+}
+
+/* send_reqs: writes up to k requests (fewer when -N runs out); a failed
+ * write shows up again as EOF or an error on read */
+static void send_reqs(struct conn *c, unsigned k)
+{
+  size_t off = 0, len;
+  uint64_t t;
+  unsigned i;
+  if (count && issued + k > count) k = (unsigned)(count - issued);
+  if (!k) return;
+  len = line_len * k;
+  t = now_ns();
+  for (i = 0; i < k; i++) c->sent[(c->ring + c->inflight + i) % depth] = t;
+  c->inflight += k;
+  issued += k;
+  while (off < len) {
+    ssize_t w = write(c->fd, lines + off, len - off);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) { errors++; return; }      /* seen again as EOF or error on read */
+    if (w < 0) return;
     off += (size_t)w;
   }
-  c->got = 0;
 }
 
 static void open_conn(struct conn *c, unsigned idx)
 {
   struct epoll_event ev;
   int tries;
+  uint64_t t = now_ns();
   for (tries = 0; (c->fd = riap_sock_connect(&addr)) < 0; tries++) {
     if (tries > 1000) die("connect");
     usleep(1000);                          /* backlog full: wait a little */
@@ -75,7 +110,10 @@ static void open_conn(struct conn *c, unsigned idx)
   ev.events = EPOLLIN;
   ev.data.u32 = idx;
   if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
-  send_req(c);
+  c->linepos = 0;
+  c->inflight = 0;
+  send_reqs(c, depth);
+  if (newconn && c->inflight) c->sent[c->ring] = t;   /* the connect counts */
 }
 
 static void close_conn(struct conn *c)
@@ -84,84 +122,141 @@ static void close_conn(struct conn *c)
   c->fd = -1;
 }
 
+static void answered(struct conn *c, uint64_t t)
+{
+  if (!c->inflight) { proto++; errors++; return; }  /* an answer to nothing */
+  if (nlat == maxlat) {
+    maxlat = maxlat ? 2 * maxlat : 65536;
+    lat = realloc(lat, maxlat * sizeof *lat);
+    if (!lat) die("realloc");
+  }
+  lat[nlat++] = t - c->sent[c->ring];
+  c->ring = (c->ring + 1) % depth;
+  c->inflight--;
+  if (echo || (c->linepos >= 3 && !memcmp(c->head, "j[2", 3))) { c->done++; total++; }
+  else if (c->linepos >= 2 && !memcmp(c->head, "j[", 2)) { non2xx++; errors++; }
+  else { proto++; errors++; }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double pct(double p)                /* nearest rank, in µs */
+{
+  size_t i;
+  if (!nlat) return 0;
+  i = (size_t)(p / 100.0 * (double)nlat + 0.999999);
+  if (i < 1) i = 1;
+  if (i > nlat) i = nlat;
+  return (double)lat[i - 1] / 1e3;
+}
+
 int main(int argc, char **argv)
 {
   unsigned nconn = 1, i;
-  double secs = 3, t0, t_end;
-  unsigned long total = 0, minc = (unsigned long)-1, maxc = 0;
+  double secs = 3;
+  int secs_given = 0, opt;
+  uint64_t t0, t_end;
+  unsigned long minc = (unsigned long)-1, maxc = 0;
   struct conn *cs;
-  int opt;
 
   signal(SIGPIPE, SIG_IGN);
-  while ((opt = getopt(argc, argv, "c:t:neq:")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:t:N:neq:")) != -1) {
     switch (opt) {
       case 'c': nconn = (unsigned)atoi(optarg); break;
-      case 't': secs = atof(optarg); break;
+      case 'd': depth = (unsigned)atoi(optarg); break;
+      case 't': secs = atof(optarg); secs_given = 1; break;
+      case 'N': count = strtoul(optarg, 0, 10); if (!count) usage(); break;
       case 'n': newconn = 1; break;
       case 'e': echo = 1; break;
       case 'q': req = optarg; break;
-      default: fprintf(stderr, "usage: riap-load [-c CONNS] [-t SECS] [-n] [-e] [-q LINE] ADDR\n"); return 100;
+      default: usage();
     }
   }
-  if (optind != argc - 1 || !nconn || secs <= 0) {
-    fprintf(stderr, "usage: riap-load [-c CONNS] [-t SECS] [-n] [-e] [-q LINE] ADDR\n");
-    return 100;
-  }
+  if (optind != argc - 1 || !nconn || !depth || secs <= 0) usage();
+  if (newconn) depth = 1;
+  if (count && !secs_given) secs = 1e9;
   if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
                                           : !riap_sock_scantcp(argv[optind], &addr)) {
     fprintf(stderr, "riap-load: fatal: bad address %s\n", argv[optind]);
     return 100;
   }
-  line_len = (size_t)snprintf(line, sizeof line - 2, "%s", req);
-  memcpy(line + line_len, "\r\n", 2);
-  line_len += 2;
+  line_len = strlen(req) + 2;
+  lines = malloc(line_len * depth);
+  if (!lines) die("malloc");
+  for (i = 0; i < depth; i++) {
+    memcpy(lines + i * line_len, req, line_len - 2);
+    memcpy(lines + i * line_len + line_len - 2, "\r\n", 2);
+  }
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   cs = calloc(nconn, sizeof *cs);
   if (!cs) die("calloc");
-  t0 = now();
-  t_end = t0 + secs;
+  for (i = 0; i < nconn; i++) {
+    cs[i].sent = calloc(depth, sizeof *cs[i].sent);
+    if (!cs[i].sent) die("calloc");
+  }
+  t0 = now_ns();
+  t_end = t0 + (uint64_t)(secs * 1e9);
   for (i = 0; i < nconn; i++) open_conn(&cs[i], i);
-  while (now() < t_end) {
+  for (;;) {
     struct epoll_event evs[256];
-    int n = epoll_wait(ep, evs, 256, 50), k;
+    uint64_t t = now_ns();
+    int n, k;
+    if (t >= t_end) break;
+    if (count && total + errors >= count) break;
+    n = epoll_wait(ep, evs, 256, 50);
     if (n < 0 && errno != EINTR) die("epoll_wait");
     for (k = 0; k < n; k++) {
-      struct conn *c = &cs[evs[k].data.u32];
+      unsigned idx = evs[k].data.u32, got = 0;
+      struct conn *c = &cs[idx];
+      char buf[65536], *p, *end, *nl;
       ssize_t r;
-      char *nl;
       if (c->fd < 0) continue;
-      r = read(c->fd, c->buf + c->got, sizeof c->buf - c->got);
+      r = read(c->fd, buf, sizeof buf);
       if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (r <= 0) {                        /* closed: a request unanswered */
-        errors++;
+      if (r <= 0) {                        /* closed: its requests unanswered */
+        errors += c->inflight;
         reconnects++;
         close_conn(c);
-        open_conn(c, evs[k].data.u32);
+        if (!count || issued < count) open_conn(c, idx);
         continue;
       }
-      c->got += (size_t)r;
-      nl = memchr(c->buf, '\n', c->got);
-      if (!nl) {
-        if (c->got == sizeof c->buf) c->got = 0;   /* a huge answer: keep the tail */
-        continue;
+      t = now_ns();
+      for (p = buf, end = buf + r; p < end; p = nl + 1) {
+        size_t len;
+        nl = memchr(p, '\n', (size_t)(end - p));
+        len = (size_t)((nl ? nl : end) - p);
+        if (c->linepos < 3) memcpy(c->head + c->linepos, p, len < 3 - c->linepos ? len : 3 - c->linepos);
+        c->linepos += len;
+        if (!nl) break;
+        answered(c, t);
+        c->linepos = 0;
+        got++;
       }
-      if (echo || (c->got >= 3 && !memcmp(c->buf, "j[2", 3))) { c->done++; total++; }
-      else errors++;
+      if (!got) continue;
       if (newconn) {
         close_conn(c);
-        open_conn(c, evs[k].data.u32);
+        if (!count || issued < count) open_conn(c, idx);
       } else {
-        send_req(c);
+        send_reqs(c, got);
       }
     }
   }
-  secs = now() - t0;
-  for (i = 0; i < nconn; i++) {
-    if (cs[i].done < minc) minc = cs[i].done;
-    if (cs[i].done > maxc) maxc = cs[i].done;
+  {
+    double s = (double)(now_ns() - t0) / 1e9;
+    for (i = 0; i < nconn; i++) {
+      if (cs[i].done < minc) minc = cs[i].done;
+      if (cs[i].done > maxc) maxc = cs[i].done;
+    }
+    qsort(lat, nlat, sizeof *lat, cmp_u64);
+    printf("conns=%u new=%d depth=%u secs=%.2f requests=%lu rate=%.1f errors=%lu non2xx=%lu proto=%lu"
+           " reconnects=%lu min_conn=%lu max_conn=%lu p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f\n",
+           nconn, newconn, depth, s, total, (double)total / s, errors, non2xx, proto,
+           reconnects, minc, maxc, pct(50), pct(90), pct(99), nlat ? (double)lat[nlat - 1] / 1e3 : 0);
   }
-  printf("conns=%u new=%d secs=%.2f requests=%lu rate=%.1f errors=%lu reconnects=%lu min_conn=%lu max_conn=%lu\n",
-         nconn, newconn, secs, total, (double)total / secs, errors, reconnects, minc, maxc);
-  return 0;
+  return errors ? 1 : 0;
 }
