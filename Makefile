@@ -122,6 +122,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@bench/run $(B)
 
+# make bench-compare: the last make bench against the one before it
+.PHONY: bench-compare
+bench-compare:
+	@bench/compare
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
