@@ -12,6 +12,8 @@
 struct server {
   struct riap_tree tree;
   unsigned long timeout_ms;       /* waiting for (the rest of) a request */
+  unsigned long read_timeout_ms;  /* a request line, once begun, completes within it */
+  unsigned long write_timeout_ms; /* an answer drains within it, else the connection closes */
   size_t max_line;                /* longest request line, without EOL */
   unsigned long call_timeout_ms;  /* default for functions without a timeout */
   size_t max_output;              /* cap on a function's stdout */
@@ -99,12 +101,13 @@ unsigned long serve_conn_park(struct server *s, int fd, const struct riap_peer *
  * the exit status. */
 int worker_run(struct server *s, int argc, char **argv);
 
-/* worker_wait_input: worker mode: waits up to s->timeout_ms for bytes on fd
- * while watching the control channel; busy: a request is partly read or
+/* worker_wait_input: worker mode: waits up to wait_ms (the idle timeout, or
+ * what is left of the read timeout) for bytes on fd while watching the
+ * control channel; busy: a request is partly read or
  * none answered yet on this connection (a stop then waits for it);
  * pending: bytes read and not answered (a partial request).
  * Returns 1 readable, 0 timed out or the connection should end now,
  * 2 park it (idle for the park delay, or yield, retire, request limit). */
-int worker_wait_input(struct server *s, int fd, int busy, size_t pending);
+int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsigned long wait_ms);
 
 #endif

@@ -10,7 +10,7 @@
 #include "handle.h"
 
 #define VERSION "0.1.0"
-#define USAGE "riap-handle [--timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] ROOT"
+#define USAGE "riap-handle [--timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] ROOT"
 
 static void usage(const char *why)
 {
@@ -25,6 +25,8 @@ static void help(void)
          "for the code tree ROOT. Works under tcpserver, s6-ipcserver, inetd, ssh,\n"
          "and as a riap+pipe: program.\n\n"
          "  -t, --timeout SECS      wait at most SECS for a request (default 120)\n"
+         "      --read-timeout SECS a request line, once begun, must arrive within SECS (default 10)\n"
+         "      --write-timeout SECS an answer must drain within SECS, else close (default 10)\n"
          "      --max-line BYTES    longest request line (default 1048576)\n"
          "      --call-timeout SECS default time limit of a function (default 60)\n"
          "      --max-output BYTES  cap on a function's output (default 16777216)\n"
@@ -71,6 +73,8 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
     { "rlimit-as", required_argument, 0, 1002 },
     { "rlimit-nofile", required_argument, 0, 1003 },
     { "rlimit-nproc", required_argument, 0, 1004 },
+    { "read-timeout", required_argument, 0, 1005 },
+    { "write-timeout", required_argument, 0, 1006 },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -91,6 +95,8 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
       case 1002: s->limits.as_bytes = (unsigned long long)number("--rlimit-as", optarg, 0, 1e15); break;
       case 1003: s->limits.nofile = (unsigned long)number("--rlimit-nofile", optarg, 0, 1e7); break;
       case 1004: s->limits.nproc = (unsigned long)number("--rlimit-nproc", optarg, 0, 1e7); break;
+      case 1005: s->read_timeout_ms = (unsigned long)(number("--read-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 1006: s->write_timeout_ms = (unsigned long)(number("--write-timeout", optarg, 0.001, 86400) * 1000); break;
       case 'h': help(); break;
       case 'V': printf("riap-handle %s\n", VERSION); exit(0);
       default: {
@@ -130,6 +136,8 @@ int main(int argc, char **argv)
   if (s.start_persistent) persistent_start_all(&s);
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   if (!s.timeout_ms) s.timeout_ms = 120000;
+  if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
+  if (!s.write_timeout_ms) s.write_timeout_ms = 10000;
   if (s.log_fd < 0) s.log_fd = 2;
   riap_peer_from_env(&peer);
   serve_conn(&s, 0, 1, &peer);

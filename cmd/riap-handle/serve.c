@@ -1,7 +1,9 @@
 /* serve.c: one connection: read request lines, answer each in order,
  * batch the answers of pipelined requests into one write. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,10 +22,20 @@ struct conn {
   size_t start, len, cap;        /* unread bytes are buf[start..len) */
   struct timespec t_first;       /* arrival of the first unanswered byte */
   struct timespec t_read;        /* the latest read */
+  long long begun;               /* monotonic ms: the first byte of the unanswered line */
+  long long last_read;           /* monotonic ms: the latest read */
   stralloc out;
   unsigned long served;
   int park;                      /* worker_wait_input said park */
+  int notsock;                   /* outfd is not a socket (a pipe): no MSG_DONTWAIT */
 };
+
+static long long mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static double seconds(const struct timespec *a, const struct timespec *b)
 {
@@ -45,11 +57,46 @@ static int write_all(int fd, const char *s, size_t n)
   return 1;
 }
 
+/* writes to the client within --write-timeout: a socket with MSG_DONTWAIT
+ * (its file status flags stay as they are: in pipe mode they may be shared),
+ * anything else after poll, at most PIPE_BUF at a time, so that no write
+ * blocks. Returns 1, 0 when the client is gone or too slow. */
+static int write_client(struct conn *c, const char *s, size_t n)
+{
+  long long deadline = mono_ms() + (long long)c->srv->write_timeout_ms;
+  while (n) {
+    ssize_t w = -1;
+    if (!c->notsock) {
+      w = send(c->outfd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w < 0 && errno == ENOTSOCK) { c->notsock = 1; continue; }
+    } else {
+      struct pollfd p = { c->outfd, POLLOUT, 0 };
+      if (poll(&p, 1, 0) == 1) w = write(c->outfd, s, n > PIPE_BUF ? PIPE_BUF : n);
+      else { w = -1; errno = EAGAIN; }
+    }
+    if (w < 0) {
+      struct pollfd p = { c->outfd, POLLOUT, 0 };
+      long long left;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return 0;
+      left = deadline - mono_ms();
+      if (left <= 0 || poll(&p, 1, (int)(left > INT_MAX ? INT_MAX : left)) == 0) {
+        carp("warning: ", c->peerlabel, ": the answer did not drain within --write-timeout; closing");
+        return 0;
+      }
+      continue;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+  return 1;
+}
+
 static int flush(struct conn *c)
 {
   int ok;
   riap_sb_writing(c->srv->sb, c->out.len);
-  ok = write_all(c->outfd, c->out.s, c->out.len);
+  ok = write_client(c, c->out.s, c->out.len);
   c->out.len = 0;
   return ok;
 }
@@ -151,6 +198,7 @@ static int answer_lines(struct conn *c)
     }
     if (!answer(c, line, n, &c->t_read)) return 0;
     c->t_first = c->t_read;   /* what follows arrived with the latest read */
+    c->begun = c->last_read;
   }
 }
 
@@ -175,14 +223,22 @@ static int make_room(struct conn *c)
   return 1;
 }
 
-/* waits for bytes; returns 1 readable, 0 timed out, 2 park (worker mode) */
+/* waits for bytes; returns 1 readable, 0 timed out, 2 park (worker mode).
+ * The wait: --timeout since the latest byte; with part of a line read, no
+ * later than --read-timeout after its first byte */
 static int wait_input(struct conn *c)
 {
   struct pollfd p = { c->in, POLLIN, 0 };
+  unsigned long wait = c->srv->timeout_ms;
   int rc;
+  if (c->len > c->start) {
+    long long left = c->begun + (long long)c->srv->read_timeout_ms - mono_ms();
+    if (left < 0) left = 0;
+    if ((unsigned long long)left < wait) wait = (unsigned long)left;
+  }
   if (c->srv->worker)
-    return worker_wait_input(c->srv, c->in, c->len > c->start || !c->served, c->len - c->start);
-  do rc = poll(&p, 1, c->srv->timeout_ms > 0x7fffffff ? -1 : (int)c->srv->timeout_ms);
+    return worker_wait_input(c->srv, c->in, c->len > c->start || !c->served, c->len - c->start, wait);
+  do rc = poll(&p, 1, wait > 0x7fffffff ? -1 : (int)wait);
   while (rc < 0 && errno == EINTR);
   return rc != 0;
 }
@@ -210,7 +266,8 @@ static void serve_loop(struct conn *c)
     if (r <= 0) break;
     riap_sb_bytes_in(c->srv->sb, (size_t)r);
     clock_gettime(CLOCK_REALTIME, &c->t_read);
-    if (c->len == c->start) c->t_first = c->t_read;
+    c->last_read = mono_ms();
+    if (c->len == c->start) { c->t_first = c->t_read; c->begun = c->last_read; }
     c->len += (size_t)r;
   }
   /* EOF: a last request without its newline is still answered */
@@ -241,6 +298,7 @@ static unsigned long serve(struct server *s, int in, int out, const struct riap_
     c.len = p->in_len;
     clock_gettime(CLOCK_REALTIME, &c.t_read);
     c.t_first = c.t_read;
+    c.begun = c.last_read = mono_ms();       /* the read timeout counts from here */
   }
   serve_loop(&c);
   if (p) {

@@ -43,6 +43,18 @@ static unsigned long env_number(const char *name, unsigned long dflt, unsigned l
   return u;
 }
 
+/* a timeout in seconds from the environment (RIAP_READ_TIMEOUT, ...), in ms */
+static unsigned long env_seconds_ms(const char *name, unsigned long dflt)
+{
+  const char *v = getenv(name);
+  char *end;
+  double d;
+  if (!v || !*v) return dflt;
+  d = strtod(v, &end);
+  if (*end || d < 0.001 || d > 86400) die(111, "fatal: bad ", name, " in the environment: ", v);
+  return (unsigned long)(d * 1000 + 0.5);
+}
+
 /* process titles: ps shows the argv area; overwrite it, never extend it */
 static void title_init(struct worker *w, int argc, char **argv)
 {
@@ -116,10 +128,10 @@ static long long now_ms(void)
  * worker retires or reached its request limit, and at once after a YIELD
  * once the connection has had an answer here (so a connection passed on
  * for its request is never passed back unserved: no ping-pong). */
-int worker_wait_input(struct server *s, int fd, int busy, size_t pending)
+int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsigned long wait_ms)
 {
   struct worker *w = s->worker;
-  long long start = now_ms(), deadline = start + (long long)s->timeout_ms;
+  long long start = now_ms(), deadline = start + (long long)wait_ms;
   long long park_at = start + w->park_ms;
   int can_park = w->park_ms >= 0 && pending <= RIAP_CHAN_DATAMAX && !(w->nopark && s->answered == w->answered0);
   riap_sb_state(s->sb, w->ending || w->retiring ? RIAP_SB_RETIRING : RIAP_SB_READING);
@@ -186,6 +198,8 @@ int worker_run(struct server *s, int argc, char **argv)
     if (t && *t && (*end || timeout < 0.001 || timeout > 86400)) die(111, "fatal: bad RIAP_TIMEOUT in the environment: ", t);
     s->timeout_ms = (unsigned long)(timeout * 1000);
   }
+  if (!s->read_timeout_ms) s->read_timeout_ms = env_seconds_ms("RIAP_READ_TIMEOUT", 10000);
+  if (!s->write_timeout_ms) s->write_timeout_ms = env_seconds_ms("RIAP_WRITE_TIMEOUT", 10000);
   if (s->log_fd < 0) s->log_fd = 1;
   w.watch = 1;
   if (sbpath && *sbpath) {
@@ -198,6 +212,7 @@ int worker_run(struct server *s, int argc, char **argv)
   unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
   unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
   unsetenv("RIAP_NAME"); unsetenv("RIAP_PARK_DELAY");
+  unsetenv("RIAP_READ_TIMEOUT"); unsetenv("RIAP_WRITE_TIMEOUT");
   s->worker = &w;
   title_init(&w, argc, argv);
   title_set(&w, "idle");

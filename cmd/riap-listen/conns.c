@@ -28,6 +28,7 @@ void conns_init(void)
   if (!G.cn) die(111, "fatal: out of memory");
   G.ready.head = G.ready.tail = G.idle.head = G.idle.tail = -1;
   G.idle_ms = (long long)(G.c.timeout * 1000);
+  G.read_ms = (long long)(G.c.read_timeout * 1000);
 }
 
 /* the idle list is in the order of deadlines: normally each one parked
@@ -96,6 +97,13 @@ static void release(int fd, int do_close)
   if (do_close) close(fd);
 }
 
+/* the connection ends here: forgotten, closed, uncounted */
+static void drop(int fd)
+{
+  access_end(&G.cn[fd].peer);
+  release(fd, 1);
+}
+
 static void make_ready(int fd)
 {
   G.cn[fd].where = CN_READY;
@@ -122,6 +130,8 @@ static int park(int fd)
   c->where = CN_PARKED;
   c->since = now_ms();
   c->deadline = c->since + G.idle_ms;
+  /* a partial request: --read-timeout from its first byte, over every park */
+  if (c->datalen && c->begun + G.read_ms < c->deadline) c->deadline = c->begun + G.read_ms;
   link_sorted(&G.idle, fd);
   G.nparked++;
   return 1;
@@ -153,11 +163,11 @@ static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p)
 void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
 {
   int k;
-  if (!fill(fd, li, ++G.next_id, p)) return;
+  if (!fill(fd, li, ++G.next_id, p)) { access_end(p); return; }
   if (G.qlen + G.nparked >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
     int old = G.idle.head;
     unpark(old);
-    release(old, 1);
+    drop(old);
     G.evicted++;
     warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
     publish();
@@ -165,8 +175,8 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
   if (!G.c.park || G.stopping) { make_ready(fd); return; }
   k = peek(fd);
   if (k > 0) make_ready(fd);                  /* the request is here already */
-  else if (k == 0) release(fd, 1);            /* gone before a word */
-  else if (errno != EAGAIN && errno != EWOULDBLOCK) release(fd, 1);
+  else if (k == 0) drop(fd);                  /* gone before a word */
+  else if (errno != EAGAIN && errno != EWOULDBLOCK) drop(fd);
   else if (!park(fd)) make_ready(fd);
   else publish();
 }
@@ -174,7 +184,7 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
 void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
 {
   struct cn *c;
-  if (!fill(fd, w->li, w->conn, &w->peer)) return;
+  if (!fill(fd, w->li, w->conn, &w->peer)) { access_end(&w->peer); return; }
   c = &G.cn[fd];
   G.parks++;
   if (n) {
@@ -186,10 +196,11 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
     }
     memcpy(c->data, data, n);
     c->datalen = (uint32_t)n;
+    c->begun = w->begun ? w->begun : now_ms();
     G.park_bytes += n;
   }
   if (G.stopping) {                           /* idle connections end at a stop */
-    if (n || peek(fd) > 0) make_ready(fd); else release(fd, 1);
+    if (n || peek(fd) > 0) make_ready(fd); else drop(fd);
     publish();
     return;
   }
@@ -208,7 +219,7 @@ void conns_event(int fd)
   if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
   unpark(fd);
   if (k > 0 || (k == 0 && c->datalen)) make_ready(fd);   /* at EOF a partial line is still answered */
-  else release(fd, 1);                        /* closed by the client, or broken */
+  else drop(fd);                              /* closed by the client, or broken */
   publish();
 }
 
@@ -264,7 +275,7 @@ long conns_tick(void)
     if (c->deadline > t) break;
     unpark(fd);
     if (c->datalen) timed_out(fd);
-    release(fd, 1);
+    drop(fd);
     changed = 1;
   }
   if (changed) publish();
@@ -279,12 +290,17 @@ void conns_stop(void)
     int k = peek(fd);
     unpark(fd);
     if (k > 0 || G.cn[fd].datalen) make_ready(fd);   /* in flight: answered before the stop */
-    else release(fd, 1);
+    else drop(fd);
   }
   publish();
 }
 
 void conns_drop_ready(void)
 {
-  while (G.ready.head >= 0) conns_taken();
+  while (G.ready.head >= 0) {
+    int fd = G.ready.head;
+    unlink_from(&G.ready, fd);
+    G.qlen--;
+    drop(fd);
+  }
 }

@@ -92,6 +92,33 @@ void pidfile_remove(void)
   }
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* a daemon keeps no fd it inherited above 2 (a $(...) pipe would wait for
+ * it): only ours survive, the listening sockets, /dev/null, the signalfd,
+ * the readiness pipe, and --notification-fd */
+static void close_inherited(void)
+{
+  int *keep = malloc((G.nls + 8) * sizeof *keep), n = 0, i, from = 3;
+  if (!keep) die(111, "fatal: out of memory");
+  for (i = 0; i < (int)G.nls; i++) if (G.ls[i].fd > 2) keep[n++] = G.ls[i].fd;
+  if (G.devnull > 2) keep[n++] = G.devnull;
+  if (G.sigfd > 2) keep[n++] = G.sigfd;
+  if (G.ready_fd2 > 2) keep[n++] = G.ready_fd2;
+  if (G.c.notify_fd > 2) keep[n++] = G.c.notify_fd;
+  qsort(keep, (size_t)n, sizeof *keep, cmp_int);
+  for (i = 0; i < n; i++) {
+    if (keep[i] > from) close_range((unsigned)from, (unsigned)keep[i] - 1, 0);
+    if (keep[i] + 1 > from) from = keep[i] + 1;
+  }
+  close_range((unsigned)from, ~0U, 0);
+  free(keep);
+}
+
 void daemonize(void)
 {
   int p[2];
@@ -110,6 +137,7 @@ void daemonize(void)
   G.ready_fd2 = p[1];
   setsid();
   dup2(G.devnull, 0);
+  close_inherited();
   /* a daemon has no terminal to write to: the logs go to files */
   if (!G.c.access_log) G.c.access_log = default_path("-access.log");
   if (!G.c.error_log) G.c.error_log = default_path("-error.log");
@@ -148,6 +176,7 @@ static void logger_spawn(void)
     setpgid(0, 0);                         /* it ends at EOF, after everyone else */
     dup2(G.log_rd, 0);
     if (G.c.daemonize) { dup2(G.devnull, 1); dup2(G.devnull, 2); }   /* no terminal to hold */
+    close_range(3, ~0U, 0);                /* it needs 0, 1 and 2 only */
     execvp(argv[0], (char *const *)argv);
     carp("fatal: unable to run riap-log: ", strerror(errno));
     _exit(111);

@@ -4,6 +4,7 @@
 #define RIAP_LISTEN_H
 #include <stdint.h>
 #include <sys/types.h>
+#include "riap_acl.h"
 #include "riap_peer.h"
 #include "riap_scoreboard.h"
 #include "riap_sock.h"
@@ -41,6 +42,7 @@ struct wk {                      /* one worker; the array index is its slot */
   unsigned li;                   /* its listening socket */
   struct riap_peer peer;         /* its peer: a PARK gives it back without */
   int yielded;                   /* YIELD sent for this connection */
+  long long begun;               /* ms: its partial request began (0: none), for --read-timeout */
   unsigned long requests;
 };
 
@@ -56,6 +58,7 @@ struct cn {
   uint64_t id;
   long long since;               /* ms: parked at */
   long long deadline;            /* ms: closed then if still parked */
+  long long begun;               /* ms: its partial request (data) began */
   char *data;
   struct riap_peer peer;
 };
@@ -75,6 +78,17 @@ struct conf {
   const char *pid_path, *scoreboard_path, *access_log, *error_log;
   int daemonize, require_root;
   char **cmd;                    /* the worker command */
+  /* access control (access.c) */
+  struct riap_acl acl;           /* --allow, --deny: TCP peers */
+  uid_t *allow_uid; size_t nallow_uid;   /* --allow-uid: Unix peers */
+  gid_t *allow_gid; size_t nallow_gid;   /* --allow-gid */
+  unsigned max_conns, max_per_ip;        /* 0: no limit */
+  double read_timeout, write_timeout;    /* passed to the workers */
+  /* privileges (access.c) */
+  const char *user, *group;      /* --user, --group; NULL when not given */
+  uid_t uid; gid_t gid;          /* what they resolve to */
+  gid_t *groups; int ngroups;    /* supplementary groups of --user */
+  int drop_listener, allow_root;
 };
 
 struct global {
@@ -97,6 +111,7 @@ struct global {
   uint32_t parks;                /* PARK messages received */
   unsigned long evicted;         /* parked connections closed to make room */
   long long idle_ms;             /* how long a connection stays parked: the workers' timeout */
+  long long read_ms;             /* ... with part of a request: --read-timeout, if shorter */
   size_t park_bytes;             /* data held for parked partial requests */
   uint64_t next_id;
   int stopping;
@@ -111,6 +126,8 @@ struct global {
   int log_rd;                    /* the log pipe's read end, kept for restarts */
   long long log_restart_at;
   char *title; size_t title_len;
+  unsigned long nconns;          /* client connections open (ours and the workers') */
+  int dropped;                   /* the listener itself runs as --user */
 };
 
 extern struct global G;
@@ -169,6 +186,26 @@ long conns_tick(void);
 void conns_stop(void);
 /* conns_drop_ready: closes every ready connection (grace period over). */
 void conns_drop_ready(void);
+
+/* access.c */
+/* access_option: parses --allow-uid (kind 'u'), --allow-gid ('g'),
+ * --allow ('a'), --deny ('d'); exits 100 naming a bad item. */
+void access_option(int kind, const char *list);
+/* access_resolve: resolves --user/--group; exits 100 when unknown, or when
+ * workers would run as root by --user without --allow-root. */
+void access_resolve(void);
+/* access_admit: a new connection on socket li: checks the rules and limits;
+ * a refused one gets its 403/503 line, is closed, logged (rate-limited).
+ * Returns 1 when admitted (and counted), 0 when refused. */
+int access_admit(int fd, unsigned li, const struct riap_peer *p);
+/* access_end: an admitted connection is closed for good (by us or a worker). */
+void access_end(const struct riap_peer *p);
+/* access_drop: in a worker before exec (or the listener with
+ * --drop-listener): setgroups, setgid, setuid to --user/--group; returns 1,
+ * 0 with errno. Nothing to do without --user/--group, or once dropped. */
+int access_drop(void);
+/* access_chown: gives a file we created (the scoreboard) to --user. */
+void access_chown(const char *path);
 
 /* signals.c */
 /* signals_open: blocks TERM INT HUP CHLD and returns a signalfd for them. */

@@ -53,6 +53,18 @@ static void help(void)
          "      --error-log-path PATH   spawn riap-log for the error log\n"
          "      --daemonize             go to the background once ready\n"
          "      --require-root          refuse to run unless root\n"
+         "      --allow-uid LIST        Unix sockets: only these users (names or numbers)\n"
+         "      --allow-gid LIST        Unix sockets: only these groups (primary or supplementary)\n"
+         "      --allow CIDRS           TCP: only these addresses (deny wins; none: all)\n"
+         "      --deny CIDRS            TCP: never these addresses\n"
+         "      --max-conns N           most client connections open at once (0: no limit)\n"
+         "      --max-per-ip N          TCP: most connections open per remote address (0: no limit)\n"
+         "      --read-timeout SECS     a request line, once begun, must arrive within SECS (default 10)\n"
+         "      --write-timeout SECS    an answer must drain within SECS (default 10)\n"
+         "      --user USER             run the workers as USER (bind first)\n"
+         "      --group GROUP           ... and GROUP (default: USER's group)\n"
+         "      --drop-listener         the listener too runs as USER once bound\n"
+         "      --allow-root            allow --user root\n"
          "  -h, --help                  this help\n"
          "  -V, --version               print the version\n\n"
          "See riap-listen(8).\n", USAGE);
@@ -76,7 +88,9 @@ static double number(const char *opt, const char *s, double min, double max)
 static void options(int argc, char **argv)
 {
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
-         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK };
+         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
+         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_RTIMEOUT, O_WTIMEOUT,
+         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
     { "unix-sockets", required_argument, 0, 's' },
@@ -99,6 +113,18 @@ static void options(int argc, char **argv)
     { "error-log-path", required_argument, 0, O_ELOG },
     { "daemonize", no_argument, 0, O_DAEMON },
     { "require-root", no_argument, 0, O_ROOT },
+    { "allow-uid", required_argument, 0, O_ALLOWUID },
+    { "allow-gid", required_argument, 0, O_ALLOWGID },
+    { "allow", required_argument, 0, O_ALLOW },
+    { "deny", required_argument, 0, O_DENY },
+    { "max-conns", required_argument, 0, O_MAXCONNS },
+    { "max-per-ip", required_argument, 0, O_MAXPERIP },
+    { "read-timeout", required_argument, 0, O_RTIMEOUT },
+    { "write-timeout", required_argument, 0, O_WTIMEOUT },
+    { "user", required_argument, 0, O_USER },
+    { "group", required_argument, 0, O_RUNGROUP },
+    { "drop-listener", no_argument, 0, O_DROP },
+    { "allow-root", no_argument, 0, O_ALLOWROOT },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -117,6 +143,8 @@ static void options(int argc, char **argv)
   c->park_delay = 0.005;
   c->notify_fd = -1;
   c->socket_mode = -1;
+  c->read_timeout = 10;
+  c->write_timeout = 10;
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1) {
     switch (opt) {
@@ -149,6 +177,18 @@ static void options(int argc, char **argv)
       case O_ELOG: c->error_log = optarg; break;
       case O_DAEMON: c->daemonize = 1; break;
       case O_ROOT: c->require_root = 1; break;
+      case O_ALLOWUID: access_option('u', optarg); break;
+      case O_ALLOWGID: access_option('g', optarg); break;
+      case O_ALLOW: access_option('a', optarg); break;
+      case O_DENY: access_option('d', optarg); break;
+      case O_MAXCONNS: c->max_conns = (unsigned)number("--max-conns", optarg, 0, 1 << 24); break;
+      case O_MAXPERIP: c->max_per_ip = (unsigned)number("--max-per-ip", optarg, 0, 1 << 24); break;
+      case O_RTIMEOUT: c->read_timeout = number("--read-timeout", optarg, 0.001, 86400); break;
+      case O_WTIMEOUT: c->write_timeout = number("--write-timeout", optarg, 0.001, 86400); break;
+      case O_USER: c->user = optarg; break;
+      case O_RUNGROUP: c->group = optarg; break;
+      case O_DROP: c->drop_listener = 1; break;
+      case O_ALLOWROOT: c->allow_root = 1; break;
       case 'h': help(); break;
       case 'V': printf("riap-listen %s\n", VERSION); exit(0);
       default: usage("unknown option or missing value: ", argv[optind - 1]);
@@ -229,6 +269,7 @@ static void scoreboard_setup(void)
   if (!riap_sb_create(&G.sb, p, G.nslots, G.c.label))
     diesys(111, "fatal: unable to create the scoreboard ", p);
   G.have_sb = 1;
+  access_chown(p);                        /* the workers write their slots as --user */
 }
 
 static void events_setup(void)
@@ -269,6 +310,7 @@ int main(int argc, char **argv)
   errmsg_iam("riap-listen");
   options(argc, copy_args(argc, argv));
   if (G.c.require_root && geteuid() != 0) die(100, "fatal: --require-root: not running as root");
+  access_resolve();
   std_fds();
   signal(SIGPIPE, SIG_IGN);
   G.sigfd = signals_open();
@@ -279,6 +321,10 @@ int main(int argc, char **argv)
   logger_start();
   pidfile_write();
   scoreboard_setup();
+  if (G.c.drop_listener) {                /* everything that needs root is done */
+    if (!access_drop()) diesys(111, "fatal: unable to switch to --user/--group");
+    G.dropped = 1;
+  }
   title_init(argc, argv);
   events_setup();
   conns_init();

@@ -78,6 +78,10 @@ static void spawn(unsigned slot)
       char t[32];
       snprintf(t, sizeof t, "%.3f", G.c.timeout);
       setenv("RIAP_TIMEOUT", t, 1);
+      snprintf(t, sizeof t, "%.3f", G.c.read_timeout);
+      setenv("RIAP_READ_TIMEOUT", t, 1);
+      snprintf(t, sizeof t, "%.3f", G.c.write_timeout);
+      setenv("RIAP_WRITE_TIMEOUT", t, 1);
       snprintf(t, sizeof t, "%.3f", G.c.park_delay);
       if (G.c.park) setenv("RIAP_PARK_DELAY", t, 1);
       else unsetenv("RIAP_PARK_DELAY");
@@ -86,6 +90,10 @@ static void spawn(unsigned slot)
     else unsetenv("RIAP_SCOREBOARD");
     if (G.c.name) setenv("RIAP_NAME", G.c.name, 1);
     else unsetenv("RIAP_NAME");
+    if (!access_drop()) {                            /* --user: never exec as root by mistake */
+      carp("fatal: unable to switch to --user/--group: ", strerror(errno));
+      _exit(111);
+    }
     execvp(G.c.cmd[0], G.c.cmd);
     carp("fatal: unable to run ", G.c.cmd[0], ": ", strerror(errno));
     _exit(111);
@@ -175,6 +183,7 @@ static void dispatch(void)
     w->li = c->li;
     w->peer = c->peer;
     w->yielded = 0;
+    w->begun = c->datalen ? c->begun : 0;
     conns_taken();                     /* closed here: the worker holds it now */
     if (G.stopping) tell(w, RIAP_CHAN_STOP);
   }
@@ -346,9 +355,11 @@ void pool_readable(unsigned slot)
     /* DONE, or PARK: the connection comes back to us */
     if (m.h.type == RIAP_CHAN_PARK) {
       w->requests += (unsigned long)m.u.park.requests;
+      if (m.u.park.requests) w->begun = 0;     /* a new request began since */
       conns_parked(fd, w, m.data, m.u.park.datalen);
     } else {
       w->requests += (unsigned long)m.u.done.requests;
+      if (w->conn) access_end(&w->peer);   /* closed by the worker */
     }
     w->conn = 0;
     w->yielded = 0;
@@ -390,6 +401,7 @@ void pool_reap(void)
         carp("warning: worker ", num, " ", how, w->st == WK_BUSY ? " while serving a connection" : "");
       }
       close_ctl(w);
+      if (w->conn) access_end(&w->peer);   /* the connection died with it */
       riap_sb_clear(sbslot(i));
       memset(w, 0, sizeof *w);
       w->ctl = -1;

@@ -120,6 +120,7 @@ void sockets_accept(unsigned i, unsigned limit)
       }
       return;                                   /* a connection that failed early */
     }
+    if (!access_admit(fd, i, &p)) continue;     /* refused: answered and closed */
     conns_accepted(fd, i, &p);
   }
 }

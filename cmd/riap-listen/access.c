@@ -1,0 +1,257 @@
+/* access.c: who may connect and how many: --allow-uid/--allow-gid on Unix
+ * sockets (SO_PEERCRED, SO_PEERGROUPS), --allow/--deny CIDR rules on TCP
+ * (lib/riap_acl.c), --max-conns and --max-per-ip; and the privileges the
+ * workers (and, with --drop-listener, the listener) run with: --user,
+ * --group, --allow-root. See riap-listen(8), ACCESS CONTROL. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <errmsg.h>
+#include "listen.h"
+
+#define FORBIDDEN "j[403,\"Forbidden\",null,{\"riap.v\":1.1}]\r\n"
+#define TOO_MANY "j[503,\"Too many connections\",null,{\"riap.v\":1.1}]\r\n"
+#define REFUSAL_LINES 10          /* refusal lines logged per second at most */
+#define IP_BUCKETS 4096
+
+struct ipcount {                  /* open connections of one remote address */
+  struct ipcount *next;
+  unsigned char ip[16];
+  unsigned n;
+};
+static struct ipcount *buckets[IP_BUCKETS];
+
+static unsigned long number_id(const char *opt, const char *s)
+{
+  char *end;
+  unsigned long u;
+  errno = 0;
+  u = strtoul(s, &end, 10);
+  if (!*s || *end || errno || u >= 0xffffffffUL || *s == '-') die(100, "fatal: ", opt, ": unknown user or group: ", s);
+  return u;
+}
+
+static uid_t user_id(const char *opt, const char *s, gid_t *gid)
+{
+  struct passwd *pw = getpwnam(s);
+  if (pw) { if (gid) *gid = pw->pw_gid; return pw->pw_uid; }
+  pw = getpwuid((uid_t)number_id(opt, s));
+  if (gid) *gid = pw ? pw->pw_gid : (gid_t)-1;
+  return (uid_t)number_id(opt, s);
+}
+
+static gid_t group_id(const char *opt, const char *s)
+{
+  struct group *gr = getgrnam(s);
+  if (gr) return gr->gr_gid;
+  return (gid_t)number_id(opt, s);
+}
+
+void access_option(int kind, const char *list)
+{
+  struct conf *c = &G.c;
+  char *copy, *item, *save = 0;
+  if (kind == 'a' || kind == 'd') {
+    const char *bad;
+    if (!riap_acl_add(&c->acl, list, kind == 'd', &bad)) {
+      if (!bad) die(111, "fatal: out of memory");
+      die(100, "fatal: bad CIDR block for ", kind == 'd' ? "--deny" : "--allow", ": ", bad,
+          " (a.b.c.d[/N] or v6[/N], host bits zero)");
+    }
+    return;
+  }
+  if (!*list) die(100, "fatal: empty list for ", kind == 'u' ? "--allow-uid" : "--allow-gid");
+  if (!(copy = strdup(list))) die(111, "fatal: out of memory");
+  for (item = strtok_r(copy, ",", &save); item; item = strtok_r(0, ",", &save)) {
+    if (kind == 'u') {
+      uid_t *a = realloc(c->allow_uid, (c->nallow_uid + 1) * sizeof *a);
+      if (!a) die(111, "fatal: out of memory");
+      c->allow_uid = a;
+      a[c->nallow_uid++] = user_id("--allow-uid", item, 0);
+    } else {
+      gid_t *a = realloc(c->allow_gid, (c->nallow_gid + 1) * sizeof *a);
+      if (!a) die(111, "fatal: out of memory");
+      c->allow_gid = a;
+      a[c->nallow_gid++] = group_id("--allow-gid", item);
+    }
+  }
+  free(copy);
+}
+
+void access_resolve(void)
+{
+  struct conf *c = &G.c;
+  gid_t pgid = (gid_t)-1;
+  if (!c->user && !c->group) {
+    if (c->drop_listener) die(100, "fatal: --drop-listener needs --user or --group");
+    return;
+  }
+  c->uid = c->user ? user_id("--user", c->user, &pgid) : geteuid();
+  c->gid = c->group ? group_id("--group", c->group) : pgid != (gid_t)-1 ? pgid : getegid();
+  if (c->uid == 0 && !c->allow_root)
+    die(100, "fatal: refusing to run workers as root (--user ", c->user ? c->user : "0",
+        "): give --allow-root if that is meant");
+  if (geteuid() != 0 && (c->uid != geteuid() || c->gid != getegid()))
+    die(100, "fatal: --user/--group need root to switch to them");
+  /* supplementary groups: those of the user's name, else none but the gid */
+  c->ngroups = 1;
+  c->groups = malloc(sizeof *c->groups);
+  if (!c->groups) die(111, "fatal: out of memory");
+  c->groups[0] = c->gid;
+  if (c->user) {
+    struct passwd *pw = getpwuid(c->uid);
+    if (pw) {
+      int n = 64;
+      gid_t *g = malloc((size_t)n * sizeof *g);
+      if (g && getgrouplist(pw->pw_name, c->gid, g, &n) < 0) {
+        gid_t *g2 = realloc(g, (size_t)n * sizeof *g);
+        if (!g2) { free(g); g = 0; }
+        else { g = g2; if (getgrouplist(pw->pw_name, c->gid, g, &n) < 0) { free(g); g = 0; } }
+      }
+      if (g) { free(c->groups); c->groups = g; c->ngroups = n; }
+    }
+  }
+}
+
+int access_drop(void)
+{
+  struct conf *c = &G.c;
+  if ((!c->user && !c->group) || G.dropped) return 1;
+  if (geteuid() == 0 && setgroups((size_t)c->ngroups, c->groups) < 0) return 0;
+  if (setgid(c->gid) < 0 || setuid(c->uid) < 0) return 0;
+  if (c->uid != 0 && setuid(0) == 0) { errno = EPERM; return 0; }   /* must be gone for good */
+  return 1;
+}
+
+void access_chown(const char *path)
+{
+  if (!G.c.user && !G.c.group) return;
+  if (chown(path, G.c.uid, G.c.gid) < 0) diesys(111, "fatal: unable to chown ", path);
+}
+
+/* ------------------------------------------------------------------ */
+
+static unsigned hash(const unsigned char ip[16])
+{
+  unsigned h = 2166136261u, i;
+  for (i = 0; i < 16; i++) h = (h ^ ip[i]) * 16777619u;
+  return h % IP_BUCKETS;
+}
+
+static struct ipcount **find(const unsigned char ip[16])
+{
+  struct ipcount **p = &buckets[hash(ip)];
+  while (*p && memcmp((*p)->ip, ip, 16)) p = &(*p)->next;
+  return p;
+}
+
+/* one line per refusal, at most REFUSAL_LINES a second; the rest counted */
+static void refusal_log(const struct riap_peer *p, const char *why)
+{
+  static long long second;
+  static unsigned lines;
+  static unsigned long hidden;
+  long long t = now_ms();
+  char label[RIAP_PEER_FMT], more[64] = "";
+  if (t - second >= 1000) { second = t; lines = 0; }
+  if (lines >= REFUSAL_LINES) { hidden++; return; }
+  lines++;
+  if (hidden) { snprintf(more, sizeof more, " (and %lu more refusals not shown)", hidden); hidden = 0; }
+  riap_peer_fmt(label, p);
+  carp("warning: refused ", label, ": ", why, more);
+}
+
+/* the answer, our side closed, what the client sent already read away (so
+ * that closing does not reset the connection before the answer is read) */
+static void refuse(int fd, const char *line, size_t n)
+{
+  char junk[4096];
+  int k;
+  if (send(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) { /* gone already */ }
+  shutdown(fd, SHUT_WR);
+  for (k = 0; k < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; k++) ;
+  close(fd);
+}
+
+static int uid_allowed(const struct riap_peer *p, int fd)
+{
+  const struct conf *c = &G.c;
+  size_t i;
+  if (!c->nallow_uid && !c->nallow_gid) return 1;
+  if (p->uid < 0) return 0;                     /* no credentials: not allowed */
+  for (i = 0; i < c->nallow_uid; i++) if ((long)c->allow_uid[i] == p->uid) return 1;
+  for (i = 0; i < c->nallow_gid; i++) if ((long)c->allow_gid[i] == p->gid) return 1;
+#ifdef SO_PEERGROUPS
+  if (c->nallow_gid) {                          /* the peer's supplementary groups */
+    gid_t g[256];
+    socklen_t len = sizeof g;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+      size_t n = len / sizeof *g, j;
+      for (j = 0; j < n; j++)
+        for (i = 0; i < c->nallow_gid; i++) if (c->allow_gid[i] == g[j]) return 1;
+    }
+  }
+#else
+  (void)fd;
+#endif
+  return 0;
+}
+
+int access_admit(int fd, unsigned li, const struct riap_peer *p)
+{
+  const struct conf *c = &G.c;
+  unsigned char ip[16];
+  int tcp = G.ls[li].addr.family != AF_UNIX;
+  int have_ip = tcp && riap_acl_scanip(p->remoteip, ip);
+  if (!tcp && !uid_allowed(p, fd)) {
+    refusal_log(p, "uid and gid not in --allow-uid/--allow-gid");
+    refuse(fd, FORBIDDEN, sizeof FORBIDDEN - 1);
+    return 0;
+  }
+  if (tcp && (c->acl.nallow || c->acl.ndeny) && (!have_ip || !riap_acl_allows(&c->acl, ip))) {
+    refusal_log(p, "address not allowed by --allow/--deny");
+    refuse(fd, FORBIDDEN, sizeof FORBIDDEN - 1);
+    return 0;
+  }
+  if (c->max_conns && G.nconns >= c->max_conns) {
+    refusal_log(p, "--max-conns reached");
+    refuse(fd, TOO_MANY, sizeof TOO_MANY - 1);
+    return 0;
+  }
+  if (have_ip && c->max_per_ip) {
+    struct ipcount **e = find(ip);
+    if (*e && (*e)->n >= c->max_per_ip) {
+      refusal_log(p, "--max-per-ip reached");
+      refuse(fd, TOO_MANY, sizeof TOO_MANY - 1);
+      return 0;
+    }
+    if (!*e) {
+      struct ipcount *n = calloc(1, sizeof *n);
+      if (!n) { refuse(fd, TOO_MANY, sizeof TOO_MANY - 1); return 0; }
+      memcpy(n->ip, ip, 16);
+      *e = n;
+    }
+    (*e)->n++;
+  }
+  G.nconns++;
+  return 1;
+}
+
+void access_end(const struct riap_peer *p)
+{
+  unsigned char ip[16];
+  if (G.nconns) G.nconns--;
+  if (G.c.max_per_ip && p->proto == RIAP_PROTO_TCP && riap_acl_scanip(p->remoteip, ip)) {
+    struct ipcount **e = find(ip);
+    if (*e && !--(*e)->n) {
+      struct ipcount *gone = *e;
+      *e = gone->next;
+      free(gone);
+    }
+  }
+}
