@@ -7,6 +7,7 @@
  * that need escaping); a reader sees the cut as usual (kept < LEN). action
  * and uri are cut silently at their budget: the request line limit is far
  * above what a log line can hold. */
+#include <fmt.h>
 #include "riap_accessrec.h"
 
 #define ESC_PEER   128
@@ -37,22 +38,9 @@ size_t riap_accessrec_escape(char *dest, const char *s, size_t n, size_t max, si
   return o;
 }
 
-static size_t put(char *d, const char *s)
-{
-  size_t n = 0;
-  while (s[n]) { d[n] = s[n]; ++n; }
-  return n;
-}
 
-static size_t putull(char *d, unsigned long long u)
-{
-  char t[24];
-  size_t n = 0, i;
-  do { t[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-  for (i = 0; i < n; ++i) d[i] = t[n - 1 - i];
-  return n;
-}
 
+/* not libowfat's fmt_ulong0: in 0.32 it writes no digits */
 static size_t putfrac6(char *d, unsigned long f)
 {
   int i;
@@ -68,7 +56,7 @@ static size_t putsecs(char *d, double t)
   if (t > 999999999.0) t = 999999999.0;
   us = (unsigned long long)(t * 1e6 + 0.5);
   {
-    size_t n = putull(d, us / 1000000);
+    size_t n = fmt_ulonglong(d, us / 1000000);
     d[n++] = '.';
     return n + putfrac6(d + n, (unsigned long)(us % 1000000));
   }
@@ -85,7 +73,7 @@ static size_t putbody(char *d, const char *s, size_t n)
 {
   size_t o = 0, keep = n < RIAP_ACCESSREC_CAP ? n : RIAP_ACCESSREC_CAP;
   if (!s) n = keep = 0;
-  o += putull(d + o, n);
+  o += fmt_ulonglong(d + o, n);
   d[o++] = ':';
   o += riap_accessrec_escape(d + o, s, keep, ESC_BODY, 0);
   return o;
@@ -98,30 +86,30 @@ size_t riap_accessrec_fmt(char *dest, const struct riap_accessrec *r)
   if (usec < 0) usec = 0;
   if (usec > 999999) usec = 999999;
 
-  o += put(dest + o, RIAP_ACCESSREC_TAG "time=");
-  o += putull(dest + o, r->time_sec > 0 ? (unsigned long long)r->time_sec : 0);
+  o += fmt_str(dest + o, RIAP_ACCESSREC_TAG "time=");
+  o += fmt_ulonglong(dest + o, r->time_sec > 0 ? (unsigned long long)r->time_sec : 0);
   dest[o++] = '.';
   o += putfrac6(dest + o, (unsigned long)usec);
-  o += put(dest + o, " pid=");
-  o += putull(dest + o, r->pid > 0 ? (unsigned long long)r->pid : 0);
-  o += put(dest + o, " peer=");
+  o += fmt_str(dest + o, " pid=");
+  o += fmt_ulonglong(dest + o, r->pid > 0 ? (unsigned long long)r->pid : 0);
+  o += fmt_str(dest + o, " peer=");
   o += putfield(dest + o, r->peer, strl(r->peer), ESC_PEER);
-  o += put(dest + o, " v=");
+  o += fmt_str(dest + o, " v=");
   if (r->v && *r->v) o += putfield(dest + o, r->v, strl(r->v), ESC_V);
   else dest[o++] = '-';
-  o += put(dest + o, " action=");
+  o += fmt_str(dest + o, " action=");
   o += putfield(dest + o, r->action, r->action_len, ESC_ACTION);
-  o += put(dest + o, " uri=");
+  o += fmt_str(dest + o, " uri=");
   o += putfield(dest + o, r->uri, r->uri_len, ESC_URI);
-  o += put(dest + o, " status=");
-  o += putull(dest + o, r->status > 0 ? (unsigned long long)r->status : 0);
-  o += put(dest + o, " treq=");
+  o += fmt_str(dest + o, " status=");
+  o += fmt_ulonglong(dest + o, r->status > 0 ? (unsigned long long)r->status : 0);
+  o += fmt_str(dest + o, " treq=");
   o += putsecs(dest + o, r->treq);
-  o += put(dest + o, " tres=");
+  o += fmt_str(dest + o, " tres=");
   o += putsecs(dest + o, r->tres);
-  o += put(dest + o, " args=");
+  o += fmt_str(dest + o, " args=");
   o += putbody(dest + o, r->args, r->args_len);
-  o += put(dest + o, " res=");
+  o += fmt_str(dest + o, " res=");
   o += putbody(dest + o, r->res, r->res_len);
   dest[o++] = '\n';
   return o;

@@ -7,28 +7,16 @@
  * json: one object, every field of the record.
  * tsv: the fields in record order, tab separated, escaped like perl plus
  *   the backslash, so a value never holds a tab and unescaping is exact. */
+#include <fmt.h>
 #include "format.h"
 #include "riap_time.h"
 #include <string.h>
 
 static const char hex[] = "0123456789abcdef";
 
-static size_t put(char *d, const char *s)
-{
-  size_t n = 0;
-  while (s[n]) { d[n] = s[n]; ++n; }
-  return n;
-}
 
-static size_t putull(char *d, unsigned long long u)
-{
-  char t[24];
-  size_t n = 0, i;
-  do { t[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-  for (i = 0; i < n; ++i) d[i] = t[n - 1 - i];
-  return n;
-}
 
+/* not libowfat's fmt_ulong0: in 0.32 it writes no digits (checked: 123456 padded to 6 gives 6 bytes of nothing) */
 static size_t putdigits(char *d, unsigned long v, int width)
 {
   int i;
@@ -40,7 +28,7 @@ static size_t putdigits(char *d, unsigned long v, int width)
 static size_t putsecs(char *d, double t)
 {
   unsigned long long us = t > 0 ? (unsigned long long)(t * 1e6 + 0.5) : 0;
-  size_t n = putull(d, us / 1000000);
+  size_t n = fmt_ulonglong(d, us / 1000000);
   d[n++] = '.';
   return n + putdigits(d + n, (unsigned long)(us % 1000000), 6);
 }
@@ -49,7 +37,7 @@ static size_t putsecs(char *d, double t)
 static size_t putms(char *d, double t)
 {
   unsigned long long us = t > 0 ? (unsigned long long)(t * 1e6 + 0.5) : 0;
-  size_t n = putull(d, us / 1000);
+  size_t n = fmt_ulonglong(d, us / 1000);
   d[n++] = '.';
   n += putdigits(d + n, (unsigned long)(us % 1000), 3);
   d[n++] = 'm'; d[n++] = 's';
@@ -122,7 +110,7 @@ static size_t jstr(char *d, const char *s, size_t n)
       while (k--) d[o++] = s[i++];
       continue;
     }
-    o += put(d + o, "\\u00");
+    o += fmt_str(d + o, "\\u00");
     d[o++] = hex[c >> 4]; d[o++] = hex[c & 15];
     ++i;
   }
@@ -135,27 +123,27 @@ static size_t perl(char *d, const struct riap_accessrec_parsed *r)
   size_t o = 0;
   if (r->peer_n) o += esc(d + o, r->peer, r->peer_n, 0);
   else d[o++] = '?';
-  o += put(d + o, " - [");
+  o += fmt_str(d + o, " - [");
   o += clf(d + o, r->time_sec);
-  o += put(d + o, "] \"");
+  o += fmt_str(d + o, "] \"");
   if (r->action_n) o += esc(d + o, r->action, r->action_n, 0);
   else d[o++] = '-';
   d[o++] = ' ';
   if (r->uri_n) o += esc(d + o, r->uri, r->uri_n, 0);
   else d[o++] = '-';
-  o += put(d + o, "\" [args ");
-  o += putull(d + o, r->args_len);
+  o += fmt_str(d + o, "\" [args ");
+  o += fmt_ulonglong(d + o, r->args_len);
   if (r->args_n < r->args_len) d[o++] = 'p';
   d[o++] = ' ';
   o += esc(d + o, r->args, r->args_n, 0);
-  o += put(d + o, "] ");
+  o += fmt_str(d + o, "] ");
   o += putms(d + o, r->treq);
-  o += put(d + o, " [res ");
-  o += putull(d + o, r->res_len);
+  o += fmt_str(d + o, " [res ");
+  o += fmt_ulonglong(d + o, r->res_len);
   if (r->res_n < r->res_len) d[o++] = 'p';
   d[o++] = ' ';
   o += esc(d + o, r->res, r->res_n, 0);
-  o += put(d + o, "] ");
+  o += fmt_str(d + o, "] ");
   o += putms(d + o, r->tres);
   d[o++] = '\n';
   return o;
@@ -164,39 +152,39 @@ static size_t perl(char *d, const struct riap_accessrec_parsed *r)
 static size_t json(char *d, const struct riap_accessrec_parsed *r)
 {
   size_t o = 0;
-  o += put(d + o, "{\"time\":");
-  o += putull(d + o, (unsigned long long)r->time_sec);
+  o += fmt_str(d + o, "{\"time\":");
+  o += fmt_ulonglong(d + o, (unsigned long long)r->time_sec);
   d[o++] = '.';
   o += putdigits(d + o, (unsigned long)r->time_usec, 6);
-  o += put(d + o, ",\"date\":\"");
+  o += fmt_str(d + o, ",\"date\":\"");
   o += riap_time_fmtiso(d + o, r->time_sec, r->time_usec);
-  o += put(d + o, "\",\"pid\":");
-  o += putull(d + o, (unsigned long long)r->pid);
-  o += put(d + o, ",\"peer\":");
+  o += fmt_str(d + o, "\",\"pid\":");
+  o += fmt_ulonglong(d + o, (unsigned long long)r->pid);
+  o += fmt_str(d + o, ",\"peer\":");
   o += jstr(d + o, r->peer, r->peer_n);
-  o += put(d + o, ",\"v\":");
+  o += fmt_str(d + o, ",\"v\":");
   o += jstr(d + o, r->v, r->v_n);
-  o += put(d + o, ",\"action\":");
+  o += fmt_str(d + o, ",\"action\":");
   o += jstr(d + o, r->action, r->action_n);
-  o += put(d + o, ",\"uri\":");
+  o += fmt_str(d + o, ",\"uri\":");
   o += jstr(d + o, r->uri, r->uri_n);
-  o += put(d + o, ",\"status\":");
-  o += putull(d + o, (unsigned long long)r->status);
-  o += put(d + o, ",\"treq\":");
+  o += fmt_str(d + o, ",\"status\":");
+  o += fmt_ulonglong(d + o, (unsigned long long)r->status);
+  o += fmt_str(d + o, ",\"treq\":");
   o += putsecs(d + o, r->treq);
-  o += put(d + o, ",\"tres\":");
+  o += fmt_str(d + o, ",\"tres\":");
   o += putsecs(d + o, r->tres);
-  o += put(d + o, ",\"args_len\":");
-  o += putull(d + o, r->args_len);
-  o += put(d + o, r->args_n < r->args_len ? ",\"args_cut\":true" : ",\"args_cut\":false");
-  o += put(d + o, ",\"args\":");
+  o += fmt_str(d + o, ",\"args_len\":");
+  o += fmt_ulonglong(d + o, r->args_len);
+  o += fmt_str(d + o, r->args_n < r->args_len ? ",\"args_cut\":true" : ",\"args_cut\":false");
+  o += fmt_str(d + o, ",\"args\":");
   o += jstr(d + o, r->args, r->args_n);
-  o += put(d + o, ",\"res_len\":");
-  o += putull(d + o, r->res_len);
-  o += put(d + o, r->res_n < r->res_len ? ",\"res_cut\":true" : ",\"res_cut\":false");
-  o += put(d + o, ",\"res\":");
+  o += fmt_str(d + o, ",\"res_len\":");
+  o += fmt_ulonglong(d + o, r->res_len);
+  o += fmt_str(d + o, r->res_n < r->res_len ? ",\"res_cut\":true" : ",\"res_cut\":false");
+  o += fmt_str(d + o, ",\"res\":");
   o += jstr(d + o, r->res, r->res_n);
-  o += put(d + o, "}\n");
+  o += fmt_str(d + o, "}\n");
   return o;
 }
 
@@ -205,18 +193,18 @@ static size_t tsv(char *d, const struct riap_accessrec_parsed *r)
   size_t o = 0;
   o += riap_time_fmtiso(d + o, r->time_sec, r->time_usec);
   d[o++] = '\t';
-  o += putull(d + o, (unsigned long long)r->pid);        d[o++] = '\t';
+  o += fmt_ulonglong(d + o, (unsigned long long)r->pid);        d[o++] = '\t';
   o += esc(d + o, r->peer, r->peer_n, 1);                d[o++] = '\t';
   o += esc(d + o, r->v, r->v_n, 1);                      d[o++] = '\t';
   o += esc(d + o, r->action, r->action_n, 1);            d[o++] = '\t';
   o += esc(d + o, r->uri, r->uri_n, 1);                  d[o++] = '\t';
-  o += putull(d + o, (unsigned long long)r->status);     d[o++] = '\t';
+  o += fmt_ulonglong(d + o, (unsigned long long)r->status);     d[o++] = '\t';
   o += putsecs(d + o, r->treq);                          d[o++] = '\t';
   o += putsecs(d + o, r->tres);                          d[o++] = '\t';
-  o += putull(d + o, r->args_len);                       d[o++] = '\t';
+  o += fmt_ulonglong(d + o, r->args_len);                       d[o++] = '\t';
   d[o++] = r->args_n < r->args_len ? '1' : '0';          d[o++] = '\t';
   o += esc(d + o, r->args, r->args_n, 1);                d[o++] = '\t';
-  o += putull(d + o, r->res_len);                        d[o++] = '\t';
+  o += fmt_ulonglong(d + o, r->res_len);                        d[o++] = '\t';
   d[o++] = r->res_n < r->res_len ? '1' : '0';            d[o++] = '\t';
   o += esc(d + o, r->res, r->res_n, 1);
   d[o++] = '\n';
