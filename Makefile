@@ -120,7 +120,7 @@ run: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHES)
-	@bench/run $(B)
+	@RIAP_ALLOW_ROOT=1 bench/run $(B)
 
 # make bench-compare: the last make bench against the one before it
 .PHONY: bench-compare

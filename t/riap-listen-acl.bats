@@ -275,6 +275,15 @@ uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
   assert_output --partial '[200,"OK",6'
 }
 
+@test "as root without --user, riap-listen refuses (exit 100) unless --allow-root or RIAP_ALLOW_ROOT=1" {
+  port=$(free_port)
+  RIAP_ALLOW_ROOT= run "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path 0 -- "$HANDLE" "$ROOT"
+  assert_failure 100
+  assert_output --partial "refusing to run workers"
+  assert_output --partial "--allow-root"
+  listen -p "127.0.0.1:$port" --allow-root
+}
+
 @test "--user root is refused without --allow-root (exit 100), runs with it" {
   local port; port=$(free_port)
   run "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path 0 --user root -- "$HANDLE" "$ROOT"

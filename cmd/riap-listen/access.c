@@ -88,7 +88,12 @@ void access_resolve(void)
   struct conf *c = &G.c;
   gid_t pgid = (gid_t)-1;
   if (!c->user && !c->group) {
+    const char *env = getenv("RIAP_ALLOW_ROOT");
     if (c->drop_listener) die(100, "fatal: --drop-listener needs --user or --group");
+    /* whoever starts us sets our environment as well as our options: it counts as --allow-root */
+    if (geteuid() == 0 && !c->allow_root && !(env && !strcmp(env, "1")))
+      die(100, "fatal: refusing to run workers (and the functions they call) as root: "
+          "give --user USER, or --allow-root if that is meant");
     return;
   }
   c->uid = c->user ? user_id("--user", c->user, &pgid) : geteuid();
