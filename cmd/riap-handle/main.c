@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <errmsg.h>
+#include "riap_opt.h"
 #include "handle.h"
 
 #define VERSION "0.1.0"
@@ -44,19 +45,6 @@ static void help(void)
   exit(0);
 }
 
-static double number(const char *opt, const char *s, double min, double max)
-{
-  char *end;
-  double d;
-  errno = 0;
-  d = strtod(s, &end);
-  if (!*s || *end || errno || d < min || d > max) {
-    char why[160];
-    snprintf(why, sizeof why, "%s needs a number from %g to %g, not '%.40s'", opt, min, max, s);
-    usage(why);
-  }
-  return d;
-}
 
 static void options(int argc, char **argv, struct server *s, struct riap_req_limits *lim)
 {
@@ -83,20 +71,20 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+t:hV", longopts, 0)) != -1) {
     switch (opt) {
-      case 't': s->timeout_ms = (unsigned long)(number("--timeout", optarg, 0.001, 86400) * 1000); break;
-      case 'L': s->max_line = (size_t)number("--max-line", optarg, 16, 1 << 30); break;
-      case 'c': s->call_timeout_ms = (unsigned long)(number("--call-timeout", optarg, 0.001, 86400) * 1000); break;
-      case 'O': s->max_output = (size_t)number("--max-output", optarg, 1, 1 << 30); break;
-      case 'l': s->log_fd = (int)number("--log-fd", optarg, 0, 1 << 20); break;
+      case 't': s->timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400) * 1000); break;
+      case 'L': s->max_line = (size_t)riap_opt_number(USAGE, "--max-line", optarg, 16, 1 << 30); break;
+      case 'c': s->call_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--call-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 'O': s->max_output = (size_t)riap_opt_number(USAGE, "--max-output", optarg, 1, 1 << 30); break;
+      case 'l': s->log_fd = (int)riap_opt_number(USAGE, "--log-fd", optarg, 0, 1 << 20); break;
       case 'P': s->start_persistent = 1; break;
-      case 'D': lim->max_depth = (unsigned)number("--max-depth", optarg, 1, 10000); break;
-      case 'A': lim->max_args = (unsigned)number("--max-args", optarg, 1, 1000000); break;
-      case 1001: s->limits.cpu_s = (unsigned long)number("--rlimit-cpu", optarg, 0, 1e9); break;
-      case 1002: s->limits.as_bytes = (unsigned long long)number("--rlimit-as", optarg, 0, 1e15); break;
-      case 1003: s->limits.nofile = (unsigned long)number("--rlimit-nofile", optarg, 0, 1e7); break;
-      case 1004: s->limits.nproc = (unsigned long)number("--rlimit-nproc", optarg, 0, 1e7); break;
-      case 1005: s->read_timeout_ms = (unsigned long)(number("--read-timeout", optarg, 0.001, 86400) * 1000); break;
-      case 1006: s->write_timeout_ms = (unsigned long)(number("--write-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 'D': lim->max_depth = (unsigned)riap_opt_number(USAGE, "--max-depth", optarg, 1, 10000); break;
+      case 'A': lim->max_args = (unsigned)riap_opt_number(USAGE, "--max-args", optarg, 1, 1000000); break;
+      case 1001: s->limits.cpu_s = (unsigned long)riap_opt_number(USAGE, "--rlimit-cpu", optarg, 0, 1e9); break;
+      case 1002: s->limits.as_bytes = (unsigned long long)riap_opt_number(USAGE, "--rlimit-as", optarg, 0, 1e15); break;
+      case 1003: s->limits.nofile = (unsigned long)riap_opt_number(USAGE, "--rlimit-nofile", optarg, 0, 1e7); break;
+      case 1004: s->limits.nproc = (unsigned long)riap_opt_number(USAGE, "--rlimit-nproc", optarg, 0, 1e7); break;
+      case 1005: s->read_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 1006: s->write_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400) * 1000); break;
       case 'h': help(); break;
       case 'V': printf("riap-handle %s\n", VERSION); exit(0);
       default: {

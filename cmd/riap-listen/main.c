@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <errmsg.h>
+#include "riap_opt.h"
 #include "listen.h"
 
 #define VERSION "0.1.0"
@@ -71,19 +72,6 @@ static void help(void)
   exit(0);
 }
 
-static double number(const char *opt, const char *s, double min, double max)
-{
-  char *end;
-  double d;
-  errno = 0;
-  d = strtod(s, &end);
-  if (!*s || *end || errno || d < min || d > max) {
-    char why[160];
-    snprintf(why, sizeof why, "%s needs a number from %g to %g, not '%.40s'", opt, min, max, s);
-    usage(why, "");
-  }
-  return d;
-}
 
 static void options(int argc, char **argv)
 {
@@ -158,15 +146,15 @@ static void options(int argc, char **argv)
         break;
       case O_OWNER: c->socket_owner = optarg; break;
       case O_GROUP: c->socket_group = optarg; break;
-      case O_START: c->start_servers = (unsigned)number("--start-servers", optarg, 0, 10000); break;
-      case O_MAX: c->max_clients = (unsigned)number("--max-clients", optarg, 1, 10000); break;
-      case O_MAXREQ: c->max_requests = (unsigned long)number("--max-requests-per-child", optarg, 0, 1e15); break;
-      case O_SPARE: c->spare_timeout = number("--spare-timeout", optarg, 0, 86400); break;
-      case O_TIMEOUT: c->timeout = number("--timeout", optarg, 0.001, 86400); break;
-      case O_GRACE: c->grace = number("--grace", optarg, 0, 86400); break;
-      case O_PARKDELAY: c->park_delay = number("--park-delay", optarg, 0, 86400); break;
+      case O_START: c->start_servers = (unsigned)riap_opt_number(USAGE, "--start-servers", optarg, 0, 10000); break;
+      case O_MAX: c->max_clients = (unsigned)riap_opt_number(USAGE, "--max-clients", optarg, 1, 10000); break;
+      case O_MAXREQ: c->max_requests = (unsigned long)riap_opt_number(USAGE, "--max-requests-per-child", optarg, 0, 1e15); break;
+      case O_SPARE: c->spare_timeout = riap_opt_number(USAGE, "--spare-timeout", optarg, 0, 86400); break;
+      case O_TIMEOUT: c->timeout = riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400); break;
+      case O_GRACE: c->grace = riap_opt_number(USAGE, "--grace", optarg, 0, 86400); break;
+      case O_PARKDELAY: c->park_delay = riap_opt_number(USAGE, "--park-delay", optarg, 0, 86400); break;
       case O_NOPARK: c->park = 0; break;
-      case O_NOTIFY: c->notify_fd = (int)number("--notification-fd", optarg, 3, 1 << 20); break;
+      case O_NOTIFY: c->notify_fd = (int)riap_opt_number(USAGE, "--notification-fd", optarg, 3, 1 << 20); break;
       case O_NAME:
         if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
         c->name = optarg;
@@ -181,10 +169,10 @@ static void options(int argc, char **argv)
       case O_ALLOWGID: access_option('g', optarg); break;
       case O_ALLOW: access_option('a', optarg); break;
       case O_DENY: access_option('d', optarg); break;
-      case O_MAXCONNS: c->max_conns = (unsigned)number("--max-conns", optarg, 0, 1 << 24); break;
-      case O_MAXPERIP: c->max_per_ip = (unsigned)number("--max-per-ip", optarg, 0, 1 << 24); break;
-      case O_RTIMEOUT: c->read_timeout = number("--read-timeout", optarg, 0.001, 86400); break;
-      case O_WTIMEOUT: c->write_timeout = number("--write-timeout", optarg, 0.001, 86400); break;
+      case O_MAXCONNS: c->max_conns = (unsigned)riap_opt_number(USAGE, "--max-conns", optarg, 0, 1 << 24); break;
+      case O_MAXPERIP: c->max_per_ip = (unsigned)riap_opt_number(USAGE, "--max-per-ip", optarg, 0, 1 << 24); break;
+      case O_RTIMEOUT: c->read_timeout = riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400); break;
+      case O_WTIMEOUT: c->write_timeout = riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400); break;
       case O_USER: c->user = optarg; break;
       case O_RUNGROUP: c->group = optarg; break;
       case O_DROP: c->drop_listener = 1; break;
