@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include "riap_coproc.h"
 #include "riap_exec.h"
@@ -120,11 +121,15 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
     if (rc <= 0) continue;
     if (pf[2].revents) read_err(c, errline, arg);
     if (pf[0].fd >= 0 && pf[0].revents) {
-      ssize_t w;
-      if (sent < n) w = write(c->in, line + sent, n - sent);
-      else w = write(c->in, "\n", 1);
+      /* the line and its newline in one write: the coprocess wakes once */
+      struct iovec iov[2] = { { (char *)line + sent, n - sent }, { (char *)"\n", 1 } };
+      ssize_t w = sent < n ? writev(c->in, iov, 2) : write(c->in, "\n", 1);
       if (w < 0 && errno != EAGAIN && errno != EINTR) return end(c, RIAP_COPROC_DIED);
-      if (w > 0) { if (sent < n) sent += (size_t)w; else newline_sent = 1; }
+      if (w > 0) {
+        size_t all = (size_t)w + sent;
+        if (all > n) newline_sent = 1;
+        sent = all > n ? n : all;
+      }
     }
     if (pf[1].revents) {
       char buf[16384];
@@ -137,7 +142,6 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
         if (!stralloc_catb(&c->rbuf, buf, (size_t)r)) return end(c, RIAP_COPROC_TOOBIG);
         if (take_line(c, out)) {
           if (out->len > max) return end(c, RIAP_COPROC_TOOBIG);
-          read_err(c, errline, arg);
           if (!newline_sent) riap_coproc_stop(c);   /* it answered before hearing the question */
           return RIAP_COPROC_OK;
         }
