@@ -8,6 +8,7 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load listen
 
 RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
@@ -82,22 +83,9 @@ teardown_file() {
 }
 
 teardown() {
-  local pid
-  [ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_TEST_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  reap_test_pids
   rm -f "$PUB"/*.sock "$PUB"/sb.* "$PUB"/pid.*
   return 0
-}
-
-free_port() {
-  perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
-    bind($s, sockaddr_in(0, inet_aton("127.0.0.1"))) or die;
-    print((sockaddr_in(getsockname($s)))[0], "\n")'
 }
 
 # listen OPTS... -- starts riap-listen (scoreboard in $PUB), waits until
@@ -111,17 +99,6 @@ listen() {
   LPID=$!
   echo "$LPID" >>"$t/pids"
   wait_for "listener ready" 10 test -s "$t/ready"
-}
-
-# wait_for WHAT SECS COMMAND...: polls COMMAND every 0.05 s until it succeeds
-wait_for() {
-  local what=$1 secs=$2 end
-  shift 2
-  end=$(( $(date +%s%N) + secs * 1000000000 ))
-  until "$@"; do
-    [ "$(date +%s%N)" -lt "$end" ] || fail "timed out waiting for $what; stderr: $(cat "$BATS_TEST_TMPDIR/err" 2>/dev/null)"
-    sleep 0.05
-  done
 }
 
 talk() { perl "$CLIENT" "$@"; }

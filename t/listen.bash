@@ -1,0 +1,34 @@
+# t/listen.bash: shared by the bats files that start riap-listen themselves
+# (riap-listen.bats, riap-park.bats, riap-listen-acl.bats).
+
+# reap_test_pids: TERM (then KILL) and wait for every pid listed in
+# $BATS_TEST_TMPDIR/pids, the processes a test started
+reap_test_pids() {
+  local pid
+  [ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+  for pid in $(cat "$BATS_TEST_TMPDIR/pids"); do
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  return 0
+}
+
+# free_port: a TCP port on 127.0.0.1 that the kernel just handed out
+free_port() {
+  perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
+    bind($s, sockaddr_in(0, inet_aton("127.0.0.1"))) or die;
+    print((sockaddr_in(getsockname($s)))[0], "\n")'
+}
+
+# wait_for WHAT SECS COMMAND...: polls COMMAND every 0.05 s until it succeeds
+wait_for() {
+  local what=$1 secs=$2 end
+  shift 2
+  end=$(( $(date +%s%N) + secs * 1000000000 ))
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$end" ] || fail "timed out waiting for $what; stderr: $(cat "$BATS_TEST_TMPDIR/err" 2>/dev/null)"
+    sleep 0.05
+  done
+}
