@@ -27,10 +27,10 @@ is() { # is N JQ: jq -e JQ holds on answer N
   jq -e "$2" <<<"${RESP[$1]}" >/dev/null || { echo "answer $1 fails: $2"; echo "  ${RESP[$1]}"; false; }
 }
 
-nested() { # nested N: N levels of arrays
-  local i s=1
-  for ((i = 0; i < $1; i++)); do s="[$s]"; done
-  printf '%s' "$s"
+nested() { # nested N: N levels of arrays around a 1
+  printf "%$1s" '' | tr ' ' '['
+  printf 1
+  printf "%$1s" '' | tr ' ' ']'
 }
 
 @test "a request nested deeper than --max-depth gets 400; one within it is served" {

@@ -90,19 +90,39 @@ static void svc(const char *step, const char *wait, const char *cmdopt)
   die_step(EXIT_FAIL, step, "s6-svc %s %s failed (exit %d)", cmdopt, C.dir, rc);
 }
 
+/* s6-svc -w reads supervise/status, which s6-supervise writes only once it
+ * has started: right after the scanner picked the service up it may not be
+ * there yet */
+static void wait_supervise(const char *step)
+{
+  char status[4200];
+  int waited = 0;
+  snprintf(status, sizeof status, "%s/supervise/status", C.dir);
+  while (access(status, F_OK) < 0 && errno == ENOENT) {   /* EACCES: not ours to wait on; s6-svc will say */
+    if (waited >= C.timeout_ms)
+      die_step(EXIT_FAIL, step, "no s6-supervise runs %s (no supervise/status after %.1f s)", C.dir,
+               C.timeout_ms / 1000.0);
+    msleep(50);
+    waited += 50;
+  }
+}
+
 static void s6_start(void)
 {
+  wait_supervise("start");
   svc("start", "-wU", "-u");
 }
 
 static void s6_stop(void)
 {
+  wait_supervise("stop");
   svc("stop", "-wD", "-d");
 }
 
 static void s6_restart(void)
 {
   struct svstate st;
+  wait_supervise("restart");
   s6_state(&st);
   if (!st.known) die_step(EXIT_FAIL, "restart", "%s", st.why);
   if (!st.up) { svc("restart", "-wU", "-u"); return; }
