@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "riap_client.h"
+#include "riap_time.h"
 #include "riap_json.h"
 
 extern char **environ;
@@ -30,21 +31,16 @@ static void fail(struct riap_conn *c, enum riap_client_err e, const char *fmt, .
   va_end(ap);
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long long deadline_of(int timeout_ms) {
-  return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+  return timeout_ms < 0 ? -1 : riap_time_monoms() + timeout_ms;
 }
 
 /* the poll timeout left until deadline (-1: none), 0 when it has passed */
 static int left_of(long long deadline) {
   long long l;
   if (deadline < 0) return -1;
-  l = deadline - now_ms();
+  l = deadline - riap_time_monoms();
   if (l <= 0) return 0;
   return l > 0x7fffffff ? 0x7fffffff : (int)l;
 }

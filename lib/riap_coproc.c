@@ -9,14 +9,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include "riap_coproc.h"
+#include "riap_time.h"
 #include "riap_exec.h"
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int riap_coproc_start(struct riap_coproc *c, const char *path, char *const *envp, const char *dir,
                       const struct riap_exec_limits *limits)
@@ -105,14 +100,14 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
                                           unsigned long timeout_ms, size_t max, stralloc *out,
                                           void (*errline)(void *arg, const char *s, size_t n), void *arg)
 {
-  long long deadline = now_ms() + (long long)timeout_ms;
+  long long deadline = riap_time_monoms() + (long long)timeout_ms;
   size_t sent = 0;
   int newline_sent = 0;
   c->lastline[0] = 0;
   c->rbuf.len = 0;            /* whatever it printed unasked belongs to no call */
   for (;;) {
     struct pollfd pf[3] = { { c->in, POLLOUT, 0 }, { c->out, POLLIN, 0 }, { c->err, POLLIN, 0 } };
-    long long left = deadline - now_ms();
+    long long left = deadline - riap_time_monoms();
     int rc;
     if (newline_sent) pf[0].fd = -1;
     if (left <= 0) return end(c, RIAP_COPROC_TIMEOUT);

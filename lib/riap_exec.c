@@ -9,15 +9,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "riap_exec.h"
+#include "riap_time.h"
 
 enum { F_IN, F_OUT, F_ERR, F_PID };
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void keep_tail(struct riap_exec_result *r, const char *b, size_t n)
 {
@@ -154,10 +149,10 @@ int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r)
   pf[F_OUT].fd = out[0]; pf[F_OUT].events = POLLIN;
   pf[F_ERR].fd = err[0]; pf[F_ERR].events = POLLIN;
   pf[F_PID].fd = pidfd; pf[F_PID].events = POLLIN;
-  deadline = now_ms() + (long long)x->timeout_ms;
+  deadline = riap_time_monoms() + (long long)x->timeout_ms;
 
   while (!exited) {
-    long long left = deadline - now_ms();
+    long long left = deadline - riap_time_monoms();
     int i, rc;
     if (left <= 0) { r->outcome = RIAP_EXEC_TIMEOUT; break; }
     rc = poll(pf, 4, left > 1000000 ? 1000000 : (int)left);

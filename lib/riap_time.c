@@ -80,3 +80,10 @@ size_t riap_time_fmtclf(char *dest, long long sec)
   dest[o++] = ' '; dest[o++] = '+'; dest[o++] = '0'; dest[o++] = '0'; dest[o++] = '0'; dest[o++] = '0';
   return o;
 }
+
+long long riap_time_monoms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

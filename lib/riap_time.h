@@ -1,5 +1,6 @@
 /* riap_time.h: timestamps for logs: TAI64N labels that agree with s6's
- * (s6-tai64nlocal, s6-log t), ISO 8601 and the common log format date. */
+ * (s6-tai64nlocal, s6-log t), ISO 8601 and the common log format date;
+ * and the monotonic clock every timeout is measured with. */
 #ifndef RIAP_TIME_H
 #define RIAP_TIME_H
 #include <stddef.h>
@@ -24,5 +25,9 @@ size_t riap_time_fmtiso(char *dest, long long sec, long usec);
 /* riap_time_fmtclf: writes sec as the common log format date in UTC
  * ("25/Nov/2026:21:23:45 +0000"); returns its length. No NUL. */
 size_t riap_time_fmtclf(char *dest, long long sec);
+
+/* riap_time_monoms: milliseconds of the monotonic clock (deadlines and
+ * timeouts: never jumps with the wall clock). */
+long long riap_time_monoms(void);
 
 #endif

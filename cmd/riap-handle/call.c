@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <errmsg.h>
 #include "riap_bin.h"
+#include "riap_time.h"
 #include "riap_exec.h"
 #include "riap_funcout.h"
 #include "riap_json.h"
@@ -196,12 +197,6 @@ static int interpret(const struct riap_entity *e, const struct funcmeta *m, stru
   return 0;
 }
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void exec_once(struct server *s, struct riap_entity *e, const struct funcmeta *m, const stralloc *in,
                       char **envp, struct riap_exec_result *x)
@@ -268,7 +263,7 @@ static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta 
                        struct riap_exec_result *x, struct reply *r)
 {
   enum riap_coproc_outcome o;
-  long long now = now_ms();
+  long long now = riap_time_monoms();
   if (!m->co.pid) {
     if (m->failures && now < m->retry_at_ms)
       return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
@@ -302,7 +297,7 @@ static void coproc_account(struct funcmeta *m, int answered)
   if (m->co.pid) riap_coproc_stop(&m->co);   /* garbage or a failure: start afresh */
   m->failures++;
   delay = m->failures <= 1 ? 0 : 50LL << (m->failures - 2 < 7 ? m->failures - 2 : 7);
-  m->retry_at_ms = now_ms() + (delay > 5000 ? 5000 : delay);
+  m->retry_at_ms = riap_time_monoms() + (delay > 5000 ? 5000 : delay);
 }
 
 /* the facts of this call, as special arguments, for a coprocess */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <errmsg.h>
 #include "riap_client.h"
+#include "riap_time.h"
 #include "riap_url.h"
 #include "handle.h"
 
@@ -24,12 +25,6 @@ struct mount {
   long long retry_at_ms;
 };
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int seconds(json_t *v, unsigned long def_ms, unsigned long *ms)
 {
@@ -147,7 +142,7 @@ static void close_conn(struct mount *m)
 {
   riap_client_close(&m->conn, 100);
   m->open = m->used = 0;
-  m->retry_at_ms = now_ms() + (long long)m->restart_delay_ms;
+  m->retry_at_ms = riap_time_monoms() + (long long)m->restart_delay_ms;
 }
 
 /* one request to the backend; NULL with the reply set on failure */
@@ -158,13 +153,13 @@ static json_t *forward(struct mount *m, const struct riap_entity *e, json_t *req
   for (attempt = 0; attempt < 2; attempt++) {
     int reused = m->used;
     if (!m->open) {
-      long long now = now_ms();
+      long long now = riap_time_monoms();
       if (now < m->retry_at_ms)
         return reply_set(r, 503, "Mount %s: backend unavailable, retry in %lld ms", e->uri, m->retry_at_ms - now), NULL;
       if (!riap_client_open(&m->conn, &m->url, (int)m->timeout_ms)) {
         carp("warning: mount ", e->uri, ": ", m->conn.msg);   /* the details name paths: the log's, not the client's */
         reply_set(r, 503, "Mount %s: backend unavailable", e->uri);
-        m->retry_at_ms = now_ms() + (long long)m->restart_delay_ms;
+        m->retry_at_ms = riap_time_monoms() + (long long)m->restart_delay_ms;
         return NULL;
       }
       m->open = 1;

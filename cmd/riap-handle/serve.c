@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_accessrec.h"
+#include "riap_time.h"
 #include "riap_json.h"
 #include "handle.h"
 
@@ -30,12 +31,6 @@ struct conn {
   int notsock;                   /* outfd is not a socket (a pipe): no MSG_DONTWAIT */
 };
 
-static long long mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static double seconds(const struct timespec *a, const struct timespec *b)
 {
@@ -63,7 +58,7 @@ static int write_all(int fd, const char *s, size_t n)
  * blocks. Returns 1, 0 when the client is gone or too slow. */
 static int write_client(struct conn *c, const char *s, size_t n)
 {
-  long long deadline = mono_ms() + (long long)c->srv->write_timeout_ms;
+  long long deadline = riap_time_monoms() + (long long)c->srv->write_timeout_ms;
   while (n) {
     ssize_t w = -1;
     if (!c->notsock) {
@@ -79,7 +74,7 @@ static int write_client(struct conn *c, const char *s, size_t n)
       long long left;
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return 0;
-      left = deadline - mono_ms();
+      left = deadline - riap_time_monoms();
       if (left <= 0 || poll(&p, 1, (int)(left > INT_MAX ? INT_MAX : left)) == 0) {
         carp("warning: ", c->peerlabel, ": the answer did not drain within --write-timeout; closing");
         return 0;
@@ -232,7 +227,7 @@ static int wait_input(struct conn *c)
   unsigned long wait = c->srv->timeout_ms;
   int rc;
   if (c->len > c->start) {
-    long long left = c->begun + (long long)c->srv->read_timeout_ms - mono_ms();
+    long long left = c->begun + (long long)c->srv->read_timeout_ms - riap_time_monoms();
     if (left < 0) left = 0;
     if ((unsigned long long)left < wait) wait = (unsigned long)left;
   }
@@ -266,7 +261,7 @@ static void serve_loop(struct conn *c)
     if (r <= 0) break;
     riap_sb_bytes_in(c->srv->sb, (size_t)r);
     clock_gettime(CLOCK_REALTIME, &c->t_read);
-    c->last_read = mono_ms();
+    c->last_read = riap_time_monoms();
     if (c->len == c->start) { c->t_first = c->t_read; c->begun = c->last_read; }
     c->len += (size_t)r;
   }
@@ -298,7 +293,7 @@ static unsigned long serve(struct server *s, int in, int out, const struct riap_
     c.len = p->in_len;
     clock_gettime(CLOCK_REALTIME, &c.t_read);
     c.t_first = c.t_read;
-    c.begun = c.last_read = mono_ms();       /* the read timeout counts from here */
+    c.begun = c.last_read = riap_time_monoms();       /* the read timeout counts from here */
   }
   serve_loop(&c);
   if (p) {

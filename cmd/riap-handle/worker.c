@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_chan.h"
+#include "riap_time.h"
 #include "handle.h"
 
 struct worker {
@@ -115,12 +116,6 @@ static void control_read(struct worker *w)
   }
 }
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* parking (riap-channel(5), PARK): a connection whose requests are all
  * answered, or that holds only part of one (up to RIAP_CHAN_DATAMAX bytes),
@@ -131,7 +126,7 @@ static long long now_ms(void)
 int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsigned long wait_ms)
 {
   struct worker *w = s->worker;
-  long long start = now_ms(), deadline = start + (long long)wait_ms;
+  long long start = riap_time_monoms(), deadline = start + (long long)wait_ms;
   long long park_at = start + w->park_ms;
   int can_park = w->park_ms >= 0 && pending <= RIAP_CHAN_DATAMAX && !(w->nopark && s->answered == w->answered0);
   riap_sb_state(s->sb, w->ending || w->retiring ? RIAP_SB_RETIRING : RIAP_SB_READING);
@@ -142,7 +137,7 @@ int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsign
     if (w->ending) can_park = 0;               /* STOP: idle connections end */
     if (can_park && (w->retiring || limit || (w->yield && s->answered > w->answered0))) return 2;
     if (!busy && (w->ending || limit)) return 0;
-    t = now_ms();
+    t = riap_time_monoms();
     left = (can_park && park_at < deadline ? park_at : deadline) - t;
     if (left < 0) left = 0;
     rc = poll(p, w->watch ? 2 : 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
@@ -151,7 +146,7 @@ int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsign
       return 1;                                /* let read() tell */
     }
     if (rc == 0) {
-      t = now_ms();
+      t = riap_time_monoms();
       if (can_park && t >= park_at) return 2;
       if (t >= deadline) return 0;
       continue;

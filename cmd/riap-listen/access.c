@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <errmsg.h>
+#include "riap_time.h"
 #include "listen.h"
 
 #define FORBIDDEN "j[403,\"Forbidden\",null,{\"riap.v\":1.1}]\r\n"
@@ -161,7 +162,7 @@ static void refusal_log(const struct riap_peer *p, const char *why)
   static long long second;
   static unsigned lines;
   static unsigned long hidden;
-  long long t = now_ms();
+  long long t = riap_time_monoms();
   char label[RIAP_PEER_FMT], more[64] = "";
   if (t - second >= 1000) { second = t; lines = 0; }
   if (lines >= REFUSAL_LINES) { hidden++; return; }

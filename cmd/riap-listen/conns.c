@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_accessrec.h"
+#include "riap_time.h"
 #include "listen.h"
 
 #define TIMEOUT_REPLY "j[408,\"Timeout reading request\",null,{\"riap.v\":1.1}]\r\n"
@@ -70,7 +71,7 @@ static void publish(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     oldest = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000
-           - (int64_t)(now_ms() - G.cn[G.idle.head].since) * 1000;
+           - (int64_t)(riap_time_monoms() - G.cn[G.idle.head].since) * 1000;
   }
   riap_sb_setpark(&G.sb, G.nparked, G.parks, oldest);
 }
@@ -128,7 +129,7 @@ static int park(int fd)
   ev.data.u64 = (uint64_t)EV_CONN << 32 | (unsigned)fd;
   if (epoll_ctl(G.ep, EPOLL_CTL_ADD, fd, &ev) < 0) return 0;
   c->where = CN_PARKED;
-  c->since = now_ms();
+  c->since = riap_time_monoms();
   c->deadline = c->since + G.idle_ms;
   /* a partial request: --read-timeout from its first byte, over every park */
   if (c->datalen && c->begun + G.read_ms < c->deadline) c->deadline = c->begun + G.read_ms;
@@ -196,7 +197,7 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
     }
     memcpy(c->data, data, n);
     c->datalen = (uint32_t)n;
-    c->begun = w->begun ? w->begun : now_ms();
+    c->begun = w->begun ? w->begun : riap_time_monoms();
     G.park_bytes += n;
   }
   if (G.stopping) {                           /* idle connections end at a stop */
@@ -267,7 +268,7 @@ static void timed_out(int fd)
 
 long conns_tick(void)
 {
-  long long t = now_ms();
+  long long t = riap_time_monoms();
   int changed = 0;
   while (G.idle.head >= 0) {
     int fd = G.idle.head;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <errmsg.h>
+#include "riap_time.h"
 #include "listen.h"
 
 /* /var/run/NAME.x for root (/var/log for logs), else $HOME/NAME.x */
@@ -170,7 +171,7 @@ static void logger_spawn(void)
   argv[4] = G.c.error_log ? G.c.error_log : "-";
   argv[5] = 0;
   pid = fork();
-  if (pid < 0) { G.log_restart_at = now_ms() + 1000; return; }
+  if (pid < 0) { G.log_restart_at = riap_time_monoms() + 1000; return; }
   if (pid == 0) {
     signals_child();
     setpgid(0, 0);                         /* it ends at EOF, after everyone else */

@@ -132,8 +132,6 @@ struct global {
 
 extern struct global G;
 
-/* main.c */
-long long now_ms(void);
 /* warn_limited: a warning at most once a second (spawn failures, EMFILE) */
 void warn_limited(const char *a, const char *b, const char *c);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_opt.h"
+#include "riap_time.h"
 #include "listen.h"
 
 #define VERSION "0.1.0"
@@ -190,16 +191,10 @@ static void options(int argc, char **argv)
   c->label = c->name ? c->name : "riap-listen";
 }
 
-long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void warn_limited(const char *a, const char *b, const char *c)
 {
-  long long t = now_ms();
+  long long t = riap_time_monoms();
   if (t - G.last_warn < 1000) return;
   G.last_warn = t;
   carp("warning: ", a, b, c);
@@ -275,7 +270,7 @@ static void begin_stop(void)
   unsigned i;
   if (G.stopping) return;
   G.stopping = 1;
-  G.stop_deadline = now_ms() + (long long)(G.c.grace * 1000);
+  G.stop_deadline = riap_time_monoms() + (long long)(G.c.grace * 1000);
   for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
   sockets_close();
   conns_stop();
@@ -324,9 +319,9 @@ int main(int argc, char **argv)
     int n, k, term = 0, hup = 0, chld = 0;
     long wait = pool_tick();
     if (G.stopping && !pool_live() && !G.qlen) break;
-    sockets_watch(!G.stopping && conns_room(QUEUE_MAX) && now_ms() >= G.accept_after);
-    if (!G.stopping && conns_room(QUEUE_MAX) && now_ms() < G.accept_after) {
-      long a = (long)(G.accept_after - now_ms());
+    sockets_watch(!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() >= G.accept_after);
+    if (!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() < G.accept_after) {
+      long a = (long)(G.accept_after - riap_time_monoms());
       if (wait < 0 || a < wait) wait = a;
     }
     n = epoll_wait(G.ep, evs, 64, (int)wait);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_chan.h"
+#include "riap_time.h"
 #include "listen.h"
 
 static unsigned min_workers(void) { return G.c.start_servers ? G.c.start_servers : 1; }
@@ -52,14 +53,14 @@ static void spawn(unsigned slot)
 
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
     warn_limited("unable to create a control channel: ", strerror(errno), "");
-    G.spawn_after = now_ms() + BACKOFF_MIN_MS;
+    G.spawn_after = riap_time_monoms() + BACKOFF_MIN_MS;
     return;
   }
   riap_sb_assign(sbslot(slot), G.gen);
   pid = fork();
   if (pid < 0) {
     warn_limited("unable to fork: ", strerror(errno), "");
-    G.spawn_after = now_ms() + BACKOFF_MIN_MS;
+    G.spawn_after = riap_time_monoms() + BACKOFF_MIN_MS;
     close(sp[0]); close(sp[1]);
     riap_sb_clear(sbslot(slot));
     return;
@@ -105,7 +106,7 @@ static void spawn(unsigned slot)
   w->ctl = sp[0];
   w->st = WK_STARTING;
   w->gen = G.gen;
-  w->since = now_ms();
+  w->since = riap_time_monoms();
   ev.events = EPOLLIN;
   ev.data.u64 = (uint64_t)EV_WORKER << 32 | slot;
   if (epoll_ctl(G.ep, EPOLL_CTL_ADD, w->ctl, &ev) < 0) diesys(111, "fatal: epoll_ctl");
@@ -219,7 +220,7 @@ static void counts(unsigned *cur, unsigned *idle, unsigned *starting, int *cur_r
 
 long pool_tick(void)
 {
-  long long t = now_ms();
+  long long t = riap_time_monoms();
   long wait = -1;
   unsigned cur, idle, starting, i;
   int cur_ready;
@@ -315,7 +316,7 @@ static void ready(unsigned slot, uint32_t timeout_ms)
   if (w->gen == G.gen && timeout_ms) G.idle_ms = timeout_ms;   /* riap-handle --timeout wins */
   if (w->st != WK_STARTING) return;
   w->st = WK_IDLE;
-  w->since = now_ms();
+  w->since = riap_time_monoms();
   G.fails = 0;
   G.spawn_after = 0;
   if (w->gen == 1) G.ready_count++;
@@ -364,7 +365,7 @@ void pool_readable(unsigned slot)
     w->conn = 0;
     w->yielded = 0;
     if ((m.h.flags & RIAP_CHAN_EXITING) || w->told) w->st = WK_EXITING;
-    else { w->st = WK_IDLE; w->since = now_ms(); }
+    else { w->st = WK_IDLE; w->since = riap_time_monoms(); }
   }
 }
 
@@ -394,7 +395,7 @@ void pool_reap(void)
         G.fails++;
         back = BACKOFF_MIN_MS << (G.fails > 6 ? 6 : G.fails - 1);
         if (back > BACKOFF_MAX_MS) back = BACKOFF_MAX_MS;
-        G.spawn_after = now_ms() + back;
+        G.spawn_after = riap_time_monoms() + back;
         warn_limited("worker ", num, " died before it was ready; spawning more slowly");
         (void)how;
       } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <errmsg.h>
+#include "riap_time.h"
 #include "listen.h"
 
 void sockets_add(const char *list, int tcp)
@@ -114,7 +115,7 @@ void sockets_accept(unsigned i, unsigned limit)
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        G.accept_after = now_ms() + 100;        /* the backlog holds them meanwhile */
+        G.accept_after = riap_time_monoms() + 100;        /* the backlog holds them meanwhile */
         warn_limited("unable to accept: ", strerror(errno), "; pausing");
         return;
       }

@@ -3,6 +3,7 @@
  * other line, time stamped, to the error log. Nothing read is dropped.
  * See doc/riap-log.8. */
 #include "dest.h"
+#include "riap_time.h"
 #include "format.h"
 #include "riap_accessrec.h"
 #include <errmsg.h>
@@ -59,12 +60,6 @@ static unsigned long number(const char *opt, const char *s, unsigned long min)
   return u;
 }
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char in[IN_MAX];
 static size_t inpos, inlen;       /* unprocessed input: in[inpos..inlen) */
@@ -202,7 +197,7 @@ int main(int argc, char **argv)
   for (;;) {
     struct pollfd p[2];
     int np = 1, blocked, tail_open;
-    long long now = now_ms(), wait = -1, w;
+    long long now = riap_time_monoms(), wait = -1, w;
 
     do {
       blocked = process();
@@ -232,12 +227,12 @@ int main(int argc, char **argv)
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-          flush(now_ms());
-          dest_reopen(acc, now_ms());
-          if (err != acc) dest_reopen(err, now_ms());
+          flush(riap_time_monoms());
+          dest_reopen(acc, riap_time_monoms());
+          if (err != acc) dest_reopen(err, riap_time_monoms());
         } else if (!stopping) {
           stopping = 1;
-          deadline = now_ms() + STOP_WAIT_MS;
+          deadline = riap_time_monoms() + STOP_WAIT_MS;
         }
       }
     }

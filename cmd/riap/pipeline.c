@@ -10,12 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "riap.h"
+#include "riap_time.h"
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* queues one input line (n bytes at s, no LF); returns 1, or 0 for a blank
  * line (nothing sent) */
@@ -70,7 +66,7 @@ int pipeline_run(const struct opts *o) {
         else if (in_eof && inpos < in.len) end = in.len;   /* a last line without LF */
         else { inscan = in.len; break; }
         if (queue_line(&c, o, in.s + inpos, end - inpos)) {
-          due[(head + count) % o->window] = o->timeout_ms < 0 ? -1 : now_ms() + o->timeout_ms;
+          due[(head + count) % o->window] = o->timeout_ms < 0 ? -1 : riap_time_monoms() + o->timeout_ms;
           ++count;
         }
         inpos = inscan = end < in.len ? end + 1 : end;
@@ -102,14 +98,14 @@ int pipeline_run(const struct opts *o) {
       if (riap_client_pending(&c)) { p[np].fd = c.wfd; p[np++].events = POLLOUT; }
       if (count) { p[np].fd = c.rfd; p[np++].events = POLLIN; }
       if (count && due[head] >= 0) {
-        long long left = due[head] - now_ms();
+        long long left = due[head] - riap_time_monoms();
         if (left <= 0) goto timedout;
         timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
       }
       r = poll(p, (nfds_t)np, timeout);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) fatal(EXIT_TEMP, "poll: %s", strerror(errno));
-      if (r == 0 && count && due[head] >= 0 && now_ms() >= due[head]) goto timedout;
+      if (r == 0 && count && due[head] >= 0 && riap_time_monoms() >= due[head]) goto timedout;
       if (ist >= 0 && p[ist].revents) {
         ssize_t k;
         if (inpos == in.len) { in.len = inpos = inscan = 0; }
