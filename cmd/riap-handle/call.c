@@ -326,7 +326,7 @@ static void run(struct server *s, struct riap_entity *e, struct funcmeta *m, con
   stralloc in = { 0, 0, 0 };
   char *envp[16], peerbuf[RIAP_PEER_ENVBUF];
   struct envbuf env;
-  json_t *input = m->args_array ? as_array(m, args) : json_deep_copy(args);
+  json_t *input = m->args_array ? as_array(m, args) : json_incref(args);   /* args is this call's own: facts may go in */
   int answered = 0;
 
   env.envp = envp;
