@@ -1,7 +1,8 @@
 # riap-simple: everything is found by globbing, so adding a file never needs
 # an edit here: lib/*.c -> libriap.a, cmd/NAME/*.c -> build/bin/NAME,
 # t/unit/*.c -> unit test programs (also under ASan+UBSan),
-# t/prog/*.c -> helper programs for tests, bench/*.c -> benchmark programs.
+# t/prog/*.c -> helper programs for tests, t/static/*.c -> the same linked
+# statically (functions for chroot tests), bench/*.c -> benchmark programs.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -28,6 +29,7 @@ UNITS     := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%)
 ASAN_UNITS:= $(UNIT_SRC:t/unit/%.c=$(B)/asan/t/unit/%)
 ASAN_BINS := $(CMDS:%=$(B)/asan/bin/%)
 PROGS     := $(patsubst t/prog/%.c,$(B)/t/prog/%,$(wildcard t/prog/*.c))
+STATICS   := $(patsubst t/static/%.c,$(B)/t/static/%,$(wildcard t/static/*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 MANS      := $(wildcard doc/*.[1-8])
 FUZZ_SRC  := $(filter-out t/fuzz/replay.c,$(wildcard t/fuzz/*.c))
@@ -41,7 +43,7 @@ FUZZFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-p
 .PHONY: all deps test unit bats run bench install clean fuzz
 .SECONDEXPANSION:
 
-all: $(BINS) $(PROGS)
+all: $(BINS) $(PROGS) $(STATICS)
 
 deps:
 	@tools/deps
@@ -98,6 +100,11 @@ $(B)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(B)/fuzz/libriap.a
 $(B)/t/prog/%: t/prog/%.c $(B)/libriap.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(B)/libriap.a $(LDLIBS)
+
+# nothing but themselves: they run in a chroot holding only the code tree
+$(B)/t/static/%: t/static/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -static -o $@ $<
 
 $(B)/bench/%: bench/%.c $(B)/libriap.a
 	@mkdir -p $(@D)

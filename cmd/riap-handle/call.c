@@ -1,9 +1,11 @@
 /* call.c: the call action: arguments checked against the metadata, the
  * function run by the exec protocol, its output turned into an envelope. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <errmsg.h>
 #include "riap_bin.h"
@@ -259,6 +261,14 @@ void persistent_start_all(struct server *s)
 }
 
 /* a persistent function: one line to its coprocess, one line back */
+/* missing_loader: execve says ENOENT of a file that is there when its #!
+ * interpreter or ELF loader is missing, as in a chroot (--chroot) */
+static const char *missing_loader(const struct riap_entity *e, int code)
+{
+  return code == ENOENT && access(e->path, F_OK) == 0
+    ? " (its #! interpreter or dynamic loader is missing: in a chroot, a function needs them inside ROOT)" : "";
+}
+
 static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta *m, const stralloc *in,
                        struct riap_exec_result *x, struct reply *r)
 {
@@ -268,7 +278,7 @@ static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta 
     if (m->failures && now < m->retry_at_ms)
       return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
     if (!coproc_ensure(s, e, m))
-      return reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(m->co.code)), 0;
+      return reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(m->co.code), missing_loader(e, m->co.code)), 0;
   }
   o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
                        s->max_output, &x->out, coproc_errline, e);
@@ -341,7 +351,7 @@ static void run(struct server *s, struct riap_entity *e, struct funcmeta *m, con
   else if (!coproc_once(s, e, m, &in, &x, r)) goto done;
   switch (x.outcome) {
     case RIAP_EXEC_SPAWNFAIL:
-      reply_set(r, 500, "%s: cannot run: %s", e->uri, strerror(x.code));
+      reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(x.code), missing_loader(e, x.code));
       break;
     case RIAP_EXEC_TIMEOUT:
       reply_set(r, 504, "%s: timed out after %.3g s", e->uri,

@@ -20,6 +20,8 @@ struct server {
   int log_fd;                     /* access records */
   long pid;
   int start_persistent;           /* start every persistent function at once */
+  int chroot;                     /* --chroot (or RIAP_CHROOT=1 from riap-listen) */
+  int allow_root;                 /* --allow-root or RIAP_ALLOW_ROOT=1 */
   struct riap_exec_limits limits; /* rlimits of every function */
   unsigned long answered;         /* requests answered, all connections */
   struct worker *worker;          /* worker mode (worker.c), else NULL */
@@ -62,6 +64,12 @@ int meta_check(const struct riap_entity *e, struct reply *r);
 /* call_run: the call action on function e. */
 void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
               const struct riap_peer *peer, struct reply *r);
+/* server_start: what follows the start-up and precedes the first request:
+ * --chroot, then --start-persistent (whose coprocesses start in the chroot). */
+void server_start(struct server *s);
+/* confine: chroots to ROOT, becomes UID/GID/GIDLIST of the environment;
+ * dies unless it is no longer root or allow_root (confine.c). */
+void confine(struct server *s, int allow_root);
 /* persistent_start_all: starts the coprocess of every persistent function in the tree. */
 void persistent_start_all(struct server *s);
 /* complete_run: complete_arg_val / complete_arg_elem on function e. */

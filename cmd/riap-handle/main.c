@@ -11,7 +11,7 @@
 #include "handle.h"
 
 #define VERSION "0.1.0"
-#define USAGE "riap-handle [--timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] ROOT"
+#define USAGE "riap-handle [--timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] [--chroot [--allow-root]] ROOT"
 
 static void usage(const char *why)
 {
@@ -39,6 +39,9 @@ static void help(void)
          "      --rlimit-as BYTES   address space of a function (default 1073741824)\n"
          "      --rlimit-nofile N   open files of a function (default 256)\n"
          "      --rlimit-nproc N    processes of the user, for a function (default 256)\n"
+         "      --chroot            shut itself in ROOT, then become UID/GID/GIDLIST of\n"
+         "                          the environment (s6-envuidgid), before any request\n"
+         "      --allow-root        with --chroot: may stay root (RIAP_ALLOW_ROOT=1 too)\n"
          "  -h, --help              this help\n"
          "  -V, --version           print the version\n\n"
          "See riap-handle(8).\n", USAGE);
@@ -63,6 +66,8 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
     { "rlimit-nproc", required_argument, 0, 1004 },
     { "read-timeout", required_argument, 0, 1005 },
     { "write-timeout", required_argument, 0, 1006 },
+    { "chroot", no_argument, 0, 1007 },
+    { "allow-root", no_argument, 0, 1008 },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -85,6 +90,8 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
       case 1004: s->limits.nproc = (unsigned long)riap_opt_number(USAGE, "--rlimit-nproc", optarg, 0, 1e7); break;
       case 1005: s->read_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400) * 1000); break;
       case 1006: s->write_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 1007: s->chroot = 1; break;
+      case 1008: s->allow_root = 1; break;
       case 'h': help(); break;
       case 'V': printf("riap-handle %s\n", VERSION); exit(0);
       default: {
@@ -95,6 +102,12 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
     }
   }
   if (optind != argc - 1) usage(optind >= argc ? "ROOT is missing" : "one ROOT only");
+}
+
+void server_start(struct server *s)
+{
+  if (s->chroot) confine(s, s->allow_root);
+  if (s->start_persistent) persistent_start_all(s);
 }
 
 int main(int argc, char **argv)
@@ -119,10 +132,14 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   s.pid = (long)getpid();
   if (!riap_tree_open(&s.tree, argv[optind]))
-    diesys(111, "fatal: unable to open ROOT ", argv[optind], ": ");
+    diesys(111, "fatal: unable to open ROOT ", argv[optind]);
   s.tree.priv_free = entity_priv_free;
-  if (s.start_persistent) persistent_start_all(&s);
+  {
+    const char *env = getenv("RIAP_ALLOW_ROOT");   /* whoever starts us sets it as well as our options */
+    if (env && !strcmp(env, "1")) s.allow_root = 1;
+  }
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
+  server_start(&s);
   if (!s.timeout_ms) s.timeout_ms = 120000;
   if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
   if (!s.write_timeout_ms) s.write_timeout_ms = 10000;

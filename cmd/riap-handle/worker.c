@@ -202,12 +202,18 @@ int worker_run(struct server *s, int argc, char **argv)
     s->sb = riap_sb_slot(&w.sb, (unsigned)slot);
     if (!s->sb) die(111, "fatal: RIAP_SLOT is beyond the scoreboard");
   }
+  {
+    const char *c = getenv("RIAP_CHROOT");
+    if (c && *c && strcmp(c, "1")) die(111, "fatal: bad RIAP_CHROOT in the environment: ", c);
+    if (c && *c) s->chroot = 1;
+  }
+  server_start(s);                            /* after the scoreboard: its path is outside ROOT */
   /* the functions this worker runs get none of this (riap-handle passes a
    * clean environment anyway), nor do they see the channel (close-on-exec) */
   unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
   unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
   unsetenv("RIAP_NAME"); unsetenv("RIAP_PARK_DELAY");
-  unsetenv("RIAP_READ_TIMEOUT"); unsetenv("RIAP_WRITE_TIMEOUT");
+  unsetenv("RIAP_READ_TIMEOUT"); unsetenv("RIAP_WRITE_TIMEOUT"); unsetenv("RIAP_CHROOT");
   s->worker = &w;
   title_init(&w, argc, argv);
   title_set(&w, "idle");

@@ -2,7 +2,8 @@
  * sockets (SO_PEERCRED, SO_PEERGROUPS), --allow/--deny CIDR rules on TCP
  * (lib/riap_acl.c), --max-conns and --max-per-ip; and the privileges the
  * workers (and, with --drop-listener, the listener) run with: --user,
- * --group, --allow-root. See riap-listen(8), ACCESS CONTROL. */
+ * --group, --allow-root, --chroot. See riap-listen(8), ACCESS CONTROL and
+ * PRIVILEGES. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -88,11 +89,15 @@ void access_resolve(void)
 {
   struct conf *c = &G.c;
   gid_t pgid = (gid_t)-1;
+  const char *env = getenv("RIAP_ALLOW_ROOT");
+  /* whoever starts us sets our environment as well as our options: it counts as --allow-root */
+  if (env && !strcmp(env, "1")) c->allow_root = 1;
+  if (c->chroot && geteuid() != 0) die(100, "fatal: --chroot needs root (the workers chroot, then become --user)");
+  if (c->chroot && c->drop_listener)
+    die(100, "fatal: --chroot and --drop-listener exclude each other: the listener keeps root to start workers that chroot");
   if (!c->user && !c->group) {
-    const char *env = getenv("RIAP_ALLOW_ROOT");
     if (c->drop_listener) die(100, "fatal: --drop-listener needs --user or --group");
-    /* whoever starts us sets our environment as well as our options: it counts as --allow-root */
-    if (geteuid() == 0 && !c->allow_root && !(env && !strcmp(env, "1")))
+    if (geteuid() == 0 && !c->allow_root)
       die(100, "fatal: refusing to run workers (and the functions they call) as root: "
           "give --user USER, or --allow-root if that is meant");
     return;
@@ -132,6 +137,79 @@ int access_drop(void)
   if (setgid(c->gid) < 0 || setuid(c->uid) < 0) return 0;
   if (c->uid != 0 && setuid(0) == 0) { errno = EPERM; return 0; }   /* must be gone for good */
   return 1;
+}
+
+static void setenv_ulong(const char *name, unsigned long u)
+{
+  char t[24];
+  snprintf(t, sizeof t, "%lu", u);
+  setenv(name, t, 1);
+}
+
+void access_worker_env(void)
+{
+  struct conf *c = &G.c;
+  unsetenv("UID"); unsetenv("GID"); unsetenv("GIDLIST");
+  if (!c->chroot) { unsetenv("RIAP_CHROOT"); return; }
+  setenv("RIAP_CHROOT", "1", 1);
+  if (c->allow_root) setenv("RIAP_ALLOW_ROOT", "1", 1);
+  if (c->user || c->group) {
+    char list[64 * 11 + 1];
+    size_t n = 0;
+    int i;
+    setenv_ulong("UID", (unsigned long)c->uid);
+    setenv_ulong("GID", (unsigned long)c->gid);
+    list[0] = 0;
+    for (i = 0; i < c->ngroups && n + 12 < sizeof list; i++)
+      n += (size_t)snprintf(list + n, sizeof list - n, "%s%lu", i ? "," : "", (unsigned long)c->groups[i]);
+    setenv("GIDLIST", list, 1);
+  }
+}
+
+/* ids: the four ids of a "Uid:" or "Gid:" line of /proc/PID/status */
+static int ids(const char *status, const char *key, unsigned long v[4])
+{
+  const char *p = strstr(status, key);
+  return p && sscanf(p + strlen(key), "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4;
+}
+
+int access_confined(pid_t pid)
+{
+  struct conf *c = &G.c;
+  char path[64], root[4096], status[4096], num[24];
+  unsigned long u[4], g[4];
+  const char *why = 0;
+  ssize_t n;
+  FILE *f;
+  int i;
+  snprintf(num, sizeof num, "%ld", (long)pid);
+  snprintf(path, sizeof path, "/proc/%ld/root", (long)pid);
+  n = readlink(path, root, sizeof root - 1);
+  if (n < 0) why = "its root directory cannot be read";
+  else if (n == 1 && root[0] == '/') why = "it did not chroot";
+  snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+  if (!why) {
+    f = fopen(path, "re");
+    n = f ? (ssize_t)fread(status, 1, sizeof status - 1, f) : -1;
+    if (f) fclose(f);
+    if (n < 0) why = "its status cannot be read";
+    else {
+      status[n] = 0;
+      if (!ids(status, "\nUid:", u) || !ids(status, "\nGid:", g)) why = "its status cannot be read";
+    }
+  }
+  for (i = 0; !why && i < 4; i++) {
+    if ((c->user || c->group) && (u[i] != (unsigned long)c->uid || g[i] != (unsigned long)c->gid))
+      why = "it did not become --user/--group";
+    else if (u[i] == 0 && !c->allow_root) why = "it is still root";
+  }
+  if (!why) return 1;
+  {
+    char line[256];
+    snprintf(line, sizeof line, "worker %s refused: --chroot asks it to confine itself but %s", num, why);
+    warn_limited(line, " (does its command honour RIAP_CHROOT? riap-handle does)", "");
+  }
+  return 0;
 }
 
 void access_chown(const char *path)

@@ -89,6 +89,7 @@ struct conf {
   uid_t uid; gid_t gid;          /* what they resolve to */
   gid_t *groups; int ngroups;    /* supplementary groups of --user */
   int drop_listener, allow_root;
+  int chroot;                    /* --chroot: workers confine themselves (RIAP_CHROOT) */
 };
 
 struct global {
@@ -202,6 +203,12 @@ void access_end(const struct riap_peer *p);
  * --drop-listener): setgroups, setgid, setuid to --user/--group; returns 1,
  * 0 with errno. Nothing to do without --user/--group, or once dropped. */
 int access_drop(void);
+/* access_worker_env: in a worker before exec, with --chroot: the
+ * environment that tells it to confine itself (RIAP_CHROOT, UID, GID, GIDLIST). */
+void access_worker_env(void);
+/* access_confined: with --chroot, 1 when worker pid is in a chroot and runs
+ * as --user/--group (root only with --allow-root); else 0, and says why. */
+int access_confined(pid_t pid);
 /* access_chown: gives a file we created (the scoreboard) to --user. */
 void access_chown(const char *path);
 

@@ -67,6 +67,8 @@ static void help(void)
          "      --group GROUP           ... and GROUP (default: USER's group)\n"
          "      --drop-listener         the listener too runs as USER once bound\n"
          "      --allow-root            allow --user root\n"
+         "      --chroot                workers shut themselves in their code tree, then\n"
+         "                              become --user (riap-handle does; checked)\n"
          "  -h, --help                  this help\n"
          "  -V, --version               print the version\n\n"
          "See riap-listen(8).\n", USAGE);
@@ -79,7 +81,7 @@ static void options(int argc, char **argv)
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
          O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
          O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_RTIMEOUT, O_WTIMEOUT,
-         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT };
+         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
     { "unix-sockets", required_argument, 0, 's' },
@@ -114,6 +116,7 @@ static void options(int argc, char **argv)
     { "group", required_argument, 0, O_RUNGROUP },
     { "drop-listener", no_argument, 0, O_DROP },
     { "allow-root", no_argument, 0, O_ALLOWROOT },
+    { "chroot", no_argument, 0, O_CHROOT },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -178,6 +181,7 @@ static void options(int argc, char **argv)
       case O_RUNGROUP: c->group = optarg; break;
       case O_DROP: c->drop_listener = 1; break;
       case O_ALLOWROOT: c->allow_root = 1; break;
+      case O_CHROOT: c->chroot = 1; break;
       case 'h': help(); break;
       case 'V': printf("riap-listen %s\n", VERSION); exit(0);
       default: usage("unknown option or missing value: ", argv[optind - 1]);

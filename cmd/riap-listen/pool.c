@@ -91,7 +91,8 @@ static void spawn(unsigned slot)
     else unsetenv("RIAP_SCOREBOARD");
     if (G.c.name) setenv("RIAP_NAME", G.c.name, 1);
     else unsetenv("RIAP_NAME");
-    if (!access_drop()) {                            /* --user: never exec as root by mistake */
+    access_worker_env();
+    if (!G.c.chroot && !access_drop()) {             /* --user: never exec as root by mistake */
       carp("fatal: unable to switch to --user/--group: ", strerror(errno));
       _exit(111);
     }
@@ -312,6 +313,11 @@ long pool_tick(void)
 static void ready(unsigned slot, uint32_t timeout_ms)
 {
   struct wk *w = &G.wk[slot];
+  if (G.c.chroot && !w->ready && !access_confined(w->pid)) {
+    kill(w->pid, SIGKILL);             /* never a connection; reaped as dying before it was ready */
+    close_ctl(w);
+    return;
+  }
   w->ready = 1;
   if (w->gen == G.gen && timeout_ms) G.idle_ms = timeout_ms;   /* riap-handle --timeout wins */
   if (w->st != WK_STARTING) return;
