@@ -85,19 +85,24 @@ void access_option(int kind, const char *list)
   free(copy);
 }
 
+/* RIAP_ALLOW_ROOT=1: whoever starts us sets our environment as well as our
+ * options, so it counts as --allow-root for workers run as we are (not for --user root) */
+static int env_allows_root(void)
+{
+  const char *env = getenv("RIAP_ALLOW_ROOT");
+  return env && !strcmp(env, "1");
+}
+
 void access_resolve(void)
 {
   struct conf *c = &G.c;
   gid_t pgid = (gid_t)-1;
-  const char *env = getenv("RIAP_ALLOW_ROOT");
-  /* whoever starts us sets our environment as well as our options: it counts as --allow-root */
-  if (env && !strcmp(env, "1")) c->allow_root = 1;
   if (c->chroot && geteuid() != 0) die(100, "fatal: --chroot needs root (the workers chroot, then become --user)");
   if (c->chroot && c->drop_listener)
     die(100, "fatal: --chroot and --drop-listener exclude each other: the listener keeps root to start workers that chroot");
   if (!c->user && !c->group) {
     if (c->drop_listener) die(100, "fatal: --drop-listener needs --user or --group");
-    if (geteuid() == 0 && !c->allow_root)
+    if (geteuid() == 0 && !c->allow_root && !env_allows_root())
       die(100, "fatal: refusing to run workers (and the functions they call) as root: "
           "give --user USER, or --allow-root if that is meant");
     return;
@@ -201,7 +206,7 @@ int access_confined(pid_t pid)
   for (i = 0; !why && i < 4; i++) {
     if ((c->user || c->group) && (u[i] != (unsigned long)c->uid || g[i] != (unsigned long)c->gid))
       why = "it did not become --user/--group";
-    else if (u[i] == 0 && !c->allow_root) why = "it is still root";
+    else if (u[i] == 0 && !c->allow_root && !env_allows_root()) why = "it is still root";
   }
   if (!why) return 1;
   {
