@@ -112,7 +112,7 @@ listen() {
   LPID=$!
   echo "$LPID" >>"$t/pids"
 }
-ask() { printf 'j%s\r\n' "$@" | timeout 5 socat -t 5 - "UNIX-CONNECT:$SOCK" | sed 's/^j//; s/\r$//'; }
+ask() { printf 'j%s\r\n' "$@" | timeout 3 socat -t 3 - "UNIX-CONNECT:$SOCK" | sed 's/^j//; s/\r$//'; }
 
 @test "riap-listen --chroot --user: workers are in ROOT as the user; calls and the scoreboard work" {
   listen --chroot --user nobody --start-servers 2
@@ -158,4 +158,21 @@ ask() { printf 'j%s\r\n' "$@" | timeout 5 socat -t 5 - "UNIX-CONNECT:$SOCK" | se
   wait_for "listener ready" 10 test -s "$BATS_TEST_TMPDIR/ready"
   run ask "$PROBE"
   jq -e '.[0] == 200 and .[2].uid == 0 and .[2].tree_at_root == true' <<<"${lines[0]}"
+}
+
+@test "riap-handle --chroot: a riap+tcp mount (numeric address) works from inside" {
+  local port; port=$(free_port)
+  "$LISTEN" --notification-fd 3 --allow-root -p "127.0.0.1:$port" --scoreboard-path 0 -- "$HANDLE" "$RIAP_REPO/examples" \
+    3>"$BATS_TEST_TMPDIR/bready" 2>>"$BATS_TEST_TMPDIR/err" &
+  echo $! >>"$BATS_TEST_TMPDIR/pids"
+  wait_for "the backend" 10 test -s "$BATS_TEST_TMPDIR/bready"
+  printf '{"url": "riap+tcp://127.0.0.1:%s/", "prefix": "/Math/", "timeout": 5}\n' "$port" >"$ROOT/Remote.mount.json"
+  chmod 644 "$ROOT/Remote.mount.json"
+  run bash -c "printf 'j%s\r\n' '{\"action\":\"call\",\"uri\":\"/Remote/mult\",\"args\":{\"a\":6,\"b\":7}}' \
+    '{\"action\":\"list\",\"uri\":\"/\"}' |
+    env UID=65534 GID=65534 $HANDLE --chroot --log-fd 5 '$ROOT' 5>/dev/null | sed 's/^j//; s/\r\$//'"
+  rm -f "$ROOT/Remote.mount.json"
+  assert_success
+  jq -e '.[0] == 200 and .[2] == 42' <<<"${lines[0]}"
+  jq -e '.[2] | index("/Remote/") != null' <<<"${lines[1]}"
 }
