@@ -92,6 +92,9 @@ teardown() {
   run env UID=abc GID=65534 "$HANDLE" --chroot "$ROOT" </dev/null
   assert_failure 111
   assert_output --partial "fatal: bad UID in the environment: abc"
+  run env -u GID UID=65534 "$HANDLE" --chroot "$ROOT" </dev/null
+  assert_failure 111
+  assert_output --partial "fatal: UID without GID in the environment"
   run env UID=65534 GID=65534 GIDLIST=1,x "$HANDLE" --chroot "$ROOT" </dev/null
   assert_failure 111
   assert_output --partial "fatal: bad GIDLIST in the environment"

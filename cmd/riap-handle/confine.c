@@ -53,6 +53,8 @@ static void become(int allow_root)
   int have_uid = env_id("UID", &uid), have_gid = env_id("GID", &gid);
   int ngroups = env_gidlist(groups);
 
+  /* a uid without its gid would keep root's group and groups */
+  if (have_uid && !have_gid) die(111, "fatal: UID without GID in the environment");
   if (have_gid) {
     if (ngroups < 0) { groups[0] = (gid_t)gid; ngroups = 1; }
     if (setgroups((size_t)ngroups, groups) < 0) diesys(111, "fatal: unable to set the groups of GIDLIST");
