@@ -11,6 +11,14 @@
 
 _Static_assert(sizeof(struct riap_sb_header) == RIAP_SB_HEADER_SIZE, "header layout");
 _Static_assert(sizeof(struct riap_sb_slot) == RIAP_SB_SLOT_SIZE, "slot layout");
+/* the offsets riap-scoreboard(5) gives (and bench/run, t/riap-park.bats read) */
+_Static_assert(offsetof(struct riap_sb_header, nslots) == 20 && offsetof(struct riap_sb_header, minor) == 44
+               && offsetof(struct riap_sb_header, parked) == 112 && offsetof(struct riap_sb_header, total_seq) == 128
+               && offsetof(struct riap_sb_header, waiting) == 132 && offsetof(struct riap_sb_header, accepted) == 136
+               && offsetof(struct riap_sb_header, refused) == 144 && offsetof(struct riap_sb_header, gone_workers) == 152
+               && offsetof(struct riap_sb_header, gone_bytes_out) == 184 && offsetof(struct riap_sb_header, reserved) == 192,
+               "header offsets");
+_Static_assert(offsetof(struct riap_sb_slot, state) == 16, "slot offsets");
 
 static const char order[] = ".S_RCWG";
 
@@ -169,7 +177,7 @@ int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out)
 {
   const struct riap_sb_header *h = sb->h;
   int tries;
-  if (!h || h->minor < 1) return 0;
+  if (!h) return 0;
   for (tries = 0; tries < 10000; tries++) {
     uint16_t a = __atomic_load_n(&h->park_seq, __ATOMIC_ACQUIRE), b;
     if (a & 1) continue;
@@ -183,10 +191,77 @@ int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out)
   return 0;
 }
 
-/* the seqlock, writer side: one writer per slot at any time */
+/* the totals' seqlock (the listener is their only writer) */
+static void tbegin(struct riap_sb_header *h)
+{
+  __atomic_store_n(&h->total_seq, h->total_seq | 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void tend(struct riap_sb_header *h)
+{
+  __atomic_store_n(&h->total_seq, h->total_seq + 1, __ATOMIC_RELEASE);
+}
+
+void riap_sb_setqueue(struct riap_sb *sb, uint32_t waiting, uint64_t accepted, uint64_t refused)
+{
+  struct riap_sb_header *h = sb->h;
+  if (!h) return;
+  tbegin(h);
+  __atomic_store_n(&h->waiting, waiting, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->accepted, accepted, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->refused, refused, __ATOMIC_RELAXED);
+  tend(h);
+}
+
+void riap_sb_reap(struct riap_sb *sb, unsigned i)
+{
+  struct riap_sb_header *h = sb->h;
+  struct riap_sb_slot *s = riap_sb_slot(sb, i), c;
+  if (!s) return;
+  /* its worker is gone, nothing writes the slot now: a copy that stays
+   * inconsistent (killed mid-update, seq odd) is taken as it is */
+  if (!riap_sb_read(sb, i, &c)) memcpy(&c, (const void *)s, sizeof c);
+  tbegin(h);
+  __atomic_store_n(&h->gone_workers, h->gone_workers + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->gone_requests, h->gone_requests + c.requests, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->gone_connections, h->gone_connections + c.connections, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->gone_bytes_in, h->gone_bytes_in + c.bytes_in, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->gone_bytes_out, h->gone_bytes_out + c.bytes_out, __ATOMIC_RELAXED);
+  riap_sb_clear(s);                   /* within: no reader sees both or neither */
+  tend(h);
+}
+
+int riap_sb_gettotals(const struct riap_sb *sb, struct riap_sb_totals *out)
+{
+  const struct riap_sb_header *h = sb->h;
+  int tries;
+  if (!h) return 0;
+  for (tries = 0; tries < 10000; tries++) {
+    uint32_t a = __atomic_load_n(&h->total_seq, __ATOMIC_ACQUIRE), b;
+    if (a & 1) continue;
+    out->waiting = __atomic_load_n(&h->waiting, __ATOMIC_RELAXED);
+    out->accepted = __atomic_load_n(&h->accepted, __ATOMIC_RELAXED);
+    out->refused = __atomic_load_n(&h->refused, __ATOMIC_RELAXED);
+    out->workers = __atomic_load_n(&h->gone_workers, __ATOMIC_RELAXED);
+    out->requests = __atomic_load_n(&h->gone_requests, __ATOMIC_RELAXED);
+    out->connections = __atomic_load_n(&h->gone_connections, __ATOMIC_RELAXED);
+    out->bytes_in = __atomic_load_n(&h->gone_bytes_in, __ATOMIC_RELAXED);
+    out->bytes_out = __atomic_load_n(&h->gone_bytes_out, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    b = __atomic_load_n(&h->total_seq, __ATOMIC_RELAXED);
+    if (a == b) return 1;
+  }
+  return 0;
+}
+
+/* the seqlock, writer side: one writer per slot at any time. seq | 1 is
+ * seq + 1 for an even seq; an odd one was left by a worker killed between
+ * its two stores, and the listener's next write (the reap) makes it even
+ * again instead of keeping the slot unreadable. */
 static void wbegin(struct riap_sb_slot *s)
 {
-  __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->seq, s->seq | 1, __ATOMIC_RELAXED);
   __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 

@@ -9,9 +9,9 @@
 #include <time.h>
 
 #define RIAP_SB_MAGIC "riap-sb\n"            /* 8 bytes, no NUL */
-#define RIAP_SB_VERSION 1
-#define RIAP_SB_MINOR 1                      /* 1: the park fields of the header */
-#define RIAP_SB_HEADER_SIZE 128
+#define RIAP_SB_VERSION 2
+#define RIAP_SB_MINOR 0                      /* revision within version 2: 0, every field below */
+#define RIAP_SB_HEADER_SIZE 256
 #define RIAP_SB_SLOT_SIZE 512
 
 /* Slot states, in this order (the code compares them by rank, see
@@ -33,19 +33,36 @@ struct riap_sb_header {
   int64_t listener_pid;
   int64_t start_us;           /* listener start, microseconds since the epoch */
   uint32_t generation;        /* bumped on every reload (HUP) */
-  uint16_t minor;             /* layout revision within the version: 0 (the
-                                 fields below are zero), 1 (they are kept) */
+  uint16_t minor;             /* revision within the version (RIAP_SB_MINOR):
+                                 fields carved later out of reserved */
   uint16_t park_seq;          /* seqlock of the three park fields */
   char name[64];              /* --name, NUL-terminated */
-  uint32_t parked;            /* minor >= 1: connections parked in the listener */
-  uint32_t parks;             /* minor >= 1: connections handed back, mod 2^32 */
-  int64_t park_oldest_us;     /* minor >= 1: when the longest-parked one was
-                                 parked (microseconds since the epoch), 0: none */
+  uint32_t parked;            /* connections parked in the listener */
+  uint32_t parks;             /* connections handed back, mod 2^32 */
+  int64_t park_oldest_us;     /* when the longest-parked one was parked
+                                 (microseconds since the epoch), 0: none */
+  /* offset 128, version 2: the listener's totals, under total_seq */
+  uint32_t total_seq;         /* seqlock of the fields below */
+  uint32_t waiting;           /* connections in the listener's ready list now */
+  uint64_t accepted;          /* connections admitted since start */
+  uint64_t refused;           /* connections refused (rules, limits) since start */
+  uint64_t gone_workers;      /* workers reaped since start */
+  uint64_t gone_requests;     /* the sums of their slots' counters, */
+  uint64_t gone_connections;  /* added when each is reaped, in the same */
+  uint64_t gone_bytes_in;     /* seqlocked write that clears its slot */
+  uint64_t gone_bytes_out;
+  char reserved[64];          /* zero */
 };
 
 struct riap_sb_park {         /* the header's park fields, as read */
   uint32_t parked, parks;
   int64_t oldest_us;
+};
+
+struct riap_sb_totals {       /* the header's totals, as read */
+  uint32_t waiting;
+  uint64_t accepted, refused;
+  uint64_t workers, requests, connections, bytes_in, bytes_out;   /* of workers gone */
 };
 
 struct riap_sb_slot {
@@ -98,9 +115,23 @@ void riap_sb_setgen(struct riap_sb *sb, uint32_t gen);
 void riap_sb_setpark(struct riap_sb *sb, uint32_t parked, uint32_t parks, int64_t oldest_us);
 
 /* riap_sb_getpark: a consistent copy of the park fields into out; returns 1,
- * 0 when the scoreboard does not keep them (minor 0: an older listener) or
- * they kept changing. */
+ * 0 when they kept changing. */
 int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out);
+
+/* riap_sb_setqueue: the listener's own counts (listener): connections in
+ * its ready list now, admitted and refused since start. */
+void riap_sb_setqueue(struct riap_sb *sb, uint32_t waiting, uint64_t accepted, uint64_t refused);
+
+/* riap_sb_reap: listener, after reaping the worker of slot i: adds the
+ * slot's counters to the gone totals and clears it (state '.', all zero),
+ * both within one write of the totals seqlock. */
+void riap_sb_reap(struct riap_sb *sb, unsigned i);
+
+/* riap_sb_gettotals: a consistent copy of the totals into out; returns 1, 0
+ * when they kept changing. A reader that sums the live slots too gets a
+ * consistent grand total when out->workers is the same before and after
+ * it reads the slots (see riap-scoreboard(5), CONSISTENCY). */
+int riap_sb_gettotals(const struct riap_sb *sb, struct riap_sb_totals *out);
 
 /* riap_sb_now: microseconds since the epoch, coarse clock (no system call). */
 int64_t riap_sb_now(void);
@@ -116,7 +147,8 @@ int riap_sb_rank(char c);
 void riap_sb_assign(struct riap_sb_slot *s, uint32_t gen);
 /* riap_sb_setpid: the new process itself, right after fork. */
 void riap_sb_setpid(struct riap_sb_slot *s, long pid);
-/* riap_sb_clear: listener, after reaping the worker: state '.', all zero. */
+/* riap_sb_clear: listener, when the slot's worker never ran (fork failed):
+ * state '.', all zero. A reaped worker's slot goes through riap_sb_reap. */
 void riap_sb_clear(struct riap_sb_slot *s);
 /* riap_sb_state: sets the state (and the time of change). */
 void riap_sb_state(struct riap_sb_slot *s, char state);

@@ -375,6 +375,96 @@ wait_supervised() { # the scanner has started the supervisor
   assert_success
 }
 
+# ctl_listen OPTS...: riap-listen started by riap-ctl from a pid file, one
+# worker to start with, with OPTS; sets PORT, pf
+ctl_listen() {
+  PORT=$(free_port)
+  pf=$BATS_TEST_TMPDIR/riap.pid
+  run "$CTL" -p "$pf" start -- "$RIAP_BUILD/bin/riap-listen" -p "127.0.0.1:$PORT" --start-servers 1 "$@" \
+    -- "$RIAP_BUILD/bin/riap-handle" "$ROOT"
+  assert_success
+  echo "$(cat "$pf")" >>"$BATS_TEST_TMPDIR/pids"
+}
+pjs() { "$CTL" -p "$pf" -i 0 status --json; }
+
+@test "status totals survive recycled workers: requests since start, requests_live, connections, accepted" {
+  ctl_listen --max-requests-per-child 2
+  for i in 1 2 3 4 5 6; do
+    run mult_tcp
+    assert_output 6
+  done
+  # at 2 requests each, at least two workers have ended (and been reaped)
+  for i in $(seq 50); do
+    [ "$(pjs | jq '.totals.workers_gone')" -ge 2 ] && break
+    sleep 0.1
+  done
+  run pjs
+  assert_success
+  jq -e '.totals.requests >= 6 and .totals.requests_live < .totals.requests and .totals.requests_live <= 2
+         and .totals.workers_gone >= 2 and .totals.connections >= 6 and .totals.accepted >= 6
+         and .totals.refused == 0 and .totals.waiting == 0 and .totals.bytes_in > 0 and .totals.bytes_out > 0
+         and .totals.queue == 0' <<<"$output" || fail "$output"
+  # the rate counts the requests of workers that end during the interval:
+  # 6 more requests (three workers' worth) well within a 3 s interval
+  "$CTL" -p "$pf" -i 3 status --json >"$BATS_TEST_TMPDIR/during" &
+  local st=$!
+  echo "$st" >>"$BATS_TEST_TMPDIR/pids"
+  sleep 0.3
+  for i in 1 2 3 4 5 6; do run mult_tcp; assert_output 6; done
+  wait "$st"
+  jq -e '(.totals.rate * .totals.interval - 6 | fabs) < 0.1 and .totals.requests >= 12' "$BATS_TEST_TMPDIR/during" \
+    || fail "$(cat "$BATS_TEST_TMPDIR/during")"
+  run "$CTL" -p "$pf" -i 0 status
+  assert_success
+  assert_output --regexp 'requests [0-9]+ \([0-9]+ by the live workers\)'
+  assert_output --regexp 'connections [0-9]+ accepted, 0 refused; waiting for a worker 0'
+  run "$CTL" -p "$pf" stop
+  assert_success
+}
+
+@test "status counts refused connections: --max-conns 1 with one held, the next gets 503" {
+  ctl_listen --max-conns 1
+  { printf 'j{"action":"info","uri":"/"}\r\n'; sleep 30; } | nc 127.0.0.1 "$PORT" >"$BATS_TEST_TMPDIR/held" &
+  local held=$!
+  echo "$held" >>"$BATS_TEST_TMPDIR/pids"
+  for i in $(seq 50); do grep -q . "$BATS_TEST_TMPDIR/held" && break; sleep 0.1; done
+  run sh -c 'printf '"'"'j{"action":"info","uri":"/"}\r\n'"'"' | nc -q1 127.0.0.1 "$1"' sh "$PORT"
+  assert_output --partial '503,"Too many connections"'
+  run pjs
+  jq -e '.totals.refused == 1 and .totals.accepted == 1' <<<"$output" || fail "$output"
+  kill "$held"; wait "$held" 2>/dev/null || true
+  for i in $(seq 50); do mult_tcp >/dev/null 2>&1 && break; sleep 0.1; done
+  run pjs
+  jq -e '.totals.refused == 1 and .totals.accepted >= 2' <<<"$output" || fail "$output"
+  run "$CTL" -p "$pf" -i 0 status
+  assert_output --partial ", 1 refused;"
+  run "$CTL" -p "$pf" stop
+  assert_success
+}
+
+@test "status shows the listener's own queue: waiting > 0 while the only worker is busy, 0 after" {
+  ctl_listen --max-clients 1
+  "$CLIENT" --timeout 10 call "riap+tcp://127.0.0.1:$PORT/Util/sleep" secs=2 >"$BATS_TEST_TMPDIR/slept" 2>&1 &
+  local c1=$!
+  echo "$c1" >>"$BATS_TEST_TMPDIR/pids"
+  for i in $(seq 50); do [ "$(pjs | jq '.totals.busy')" = 1 ] && break; sleep 0.05; done
+  "$CLIENT" --timeout 10 call "riap+tcp://127.0.0.1:$PORT/Math/mult" a=2 b=3 >"$BATS_TEST_TMPDIR/mult" 2>&1 &
+  local c2=$!
+  echo "$c2" >>"$BATS_TEST_TMPDIR/pids"
+  for i in $(seq 40); do [ "$(pjs | jq '.totals.waiting')" = 1 ] && break; sleep 0.05; done
+  run pjs
+  jq -e '.totals.waiting == 1 and .totals.busy == 1 and .totals.workers == 1 and .totals.parked == 0' <<<"$output" \
+    || fail "$output"
+  run "$CTL" -p "$pf" -i 0 status
+  assert_output --partial "waiting for a worker 1"
+  wait "$c1" "$c2"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/mult")" 6
+  run pjs
+  jq -e '.totals.waiting == 0 and .totals.accepted == 2 and .totals.requests == 2' <<<"$output" || fail "$output"
+  run "$CTL" -p "$pf" stop
+  assert_success
+}
+
 # ---------------------------------------------------------------- runit
 
 need_runit() {

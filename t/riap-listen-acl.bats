@@ -225,6 +225,9 @@ uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
   assert_equal "${lines[0]}" "$TOO_MANY"
   run talk "unix:$PUB/e.sock" "req:$MULT"
   assert_equal "${lines[0]}" "$TOO_MANY"
+  # the scoreboard counts them (riap-scoreboard(5): refused, accepted)
+  run "$RIAP_BUILD/t/prog/riap-sbdump" -H "$SB"
+  jq -e '.refused == 2 and .accepted == 2' <<<"$output" || fail "$output"
   drop_held "$h1"
   wait_for "a slot freed" 5 served --from 127.0.0.3 "127.0.0.1:$port"
   drop_held "$h2"

@@ -236,7 +236,9 @@ talk() { perl "$CLIENT" "$@"; }
   local port; port=$(free_port)
   listen -p "127.0.0.1:$port" --start-servers 2
   run "$SBDUMP" -H "$BATS_TEST_TMPDIR/sb"
-  jq -e --arg p "$LPID" '.listener_pid == ($p | tonumber) and .generation == 1 and .version == 1' <<<"$output"
+  jq -e --arg p "$LPID" '.listener_pid == ($p | tonumber) and .generation == 1 and .version == 2
+     and .header_size == 256 and .slot_size == 512 and .waiting == 0 and .accepted == 0 and .refused == 0
+     and .gone_workers == 0 and .gone_requests == 0' <<<"$output"
   assert_equal "$(sb_count '.state == "_" and .pid > 0 and .generation == 1')" 2
   talk "127.0.0.1:$port" '{"action":"call","uri":"/Util/sleep","args":{"secs":2}}' >"$BATS_TEST_TMPDIR/c1" &
   local c=$!

@@ -54,7 +54,8 @@ sub sb_oldgen_left { # any non-empty slot of generation < G
   my ($path, $g) = @_;
   open(my $f, '<', $path) or return 1; local $/; my $d = <$f>;
   my $n = unpack('x20 L', $d);
-  for my $i (0 .. $n - 1) { my ($gen, $pid, $st) = unpack('x4 L q a', substr($d, 128 + 512 * $i, 24)); return 1 if $st ne '.' && $gen < $g }
+  my ($hs, $ss) = unpack('x12 L L', $d);
+  for my $i (0 .. $n - 1) { my ($gen, $pid, $st) = unpack('x4 L q a', substr($d, $hs + $ss * $i, 24)); return 1 if $st ne '.' && $gen < $g }
   return 0;
 }
 if ($ARGV[0] eq '--many') {
@@ -120,7 +121,7 @@ bg() {
 # the header's park fields (riap-scoreboard(5)): "parked parks oldest_us"
 park_fields() {
   perl -e 'open(my $f, "<", $ARGV[0]) or die; sysread($f, my $h, 128);
-    my ($minor) = unpack("x44 S", $h); die "minor $minor\n" unless $minor >= 1;
+    my ($version) = unpack("x8 L", $h); die "version $version\n" unless $version == 2;
     print join(" ", unpack("x112 L L q", $h)), "\n"' "$BATS_TEST_TMPDIR/sb"
 }
 parked() { park_fields | cut -d' ' -f1; }
@@ -130,7 +131,8 @@ parked_at_least() { [ "$(parked)" -ge "$1" ]; }
 # slots in a state (the slot's state byte at offset 16)
 busy_workers() {
   perl -e 'open(my $f, "<", $ARGV[0]) or die; local $/; my $d = <$f>; my $n = unpack("x20 L", $d), my $c = 0;
-    for my $i (0 .. $n - 1) { my $st = substr($d, 128 + 512 * $i + 16, 1); $c++ if $st =~ /[RCW]/ } print "$c\n"' "$BATS_TEST_TMPDIR/sb"
+    my ($hs, $ss) = unpack("x12 L L", $d);
+    for my $i (0 .. $n - 1) { my $st = substr($d, $hs + $ss * $i + 16, 1); $c++ if $st =~ /[RCW]/ } print "$c\n"' "$BATS_TEST_TMPDIR/sb"
 }
 
 # pids of the access records in the log stream

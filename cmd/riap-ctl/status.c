@@ -1,7 +1,8 @@
 /* status.c: the status report: the supervisor's view (up/down, pid,
  * uptime, ready), then the scoreboard read twice, C.interval apart (one
- * row per worker, totals, requests/s over the interval), as text or as one
- * JSON document. Reads the scoreboard only (seqlocks, no lock taken). */
+ * row per worker, totals since the listener started, requests/s over the
+ * interval), as text or as one JSON document. Reads the scoreboard only
+ * (seqlocks, no lock taken). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -34,14 +35,18 @@ struct snap {
   struct riap_sb_header h;
   struct riap_sb_slot *s; /* h.nslots slots */
   unsigned unreadable;    /* slots that kept changing */
-  int has_park;           /* the listener keeps park counts (scoreboard minor 1) */
+  int has_park;           /* the park fields were read */
   struct riap_sb_park park;
+  int has_tot;            /* the totals were read, consistent with the slots */
+  struct riap_sb_totals tot;
+  struct riap_sb_totals sum;   /* grand totals: tot's gone workers + the live slots */
 };
 
 static void snap_take(struct snap *sn)
 {
   struct riap_sb sb;
   unsigned i;
+  int tries;
   memset(sn, 0, sizeof *sn);
   if (!C.sbpath[0]) { snprintf(sn->why, sizeof sn->why, "none configured"); return; }
   if (!riap_sb_open(&sb, C.sbpath, 0)) {
@@ -55,8 +60,29 @@ static void snap_take(struct snap *sn)
   sn->h.name[sizeof sn->h.name - 1] = 0;
   sn->s = calloc(sn->h.nslots ? sn->h.nslots : 1, sizeof *sn->s);
   if (!sn->s) die_step(EXIT_FAIL, "status", "out of memory");
-  for (i = 0; i < sn->h.nslots; i++)
-    if (!riap_sb_read(&sb, i, &sn->s[i])) { sn->s[i].state = '?'; sn->s[i].pid = 0; sn->unreadable++; }
+  /* the slots between two readings of the totals that agree on the
+   * workers gone: a worker reaped meanwhile is counted once, either in its
+   * slot or in the totals (riap-scoreboard(5), CONSISTENCY) */
+  for (tries = 0; tries < 100; tries++) {
+    struct riap_sb_totals before;
+    int ok = riap_sb_gettotals(&sb, &before);
+    sn->unreadable = 0;
+    for (i = 0; i < sn->h.nslots; i++)
+      if (!riap_sb_read(&sb, i, &sn->s[i])) { sn->s[i].state = '?'; sn->s[i].pid = 0; sn->unreadable++; }
+    sn->has_tot = ok && riap_sb_gettotals(&sb, &sn->tot) && sn->tot.workers == before.workers;
+    if (sn->has_tot) break;
+  }
+  if (sn->has_tot) {
+    sn->sum = sn->tot;
+    for (i = 0; i < sn->h.nslots; i++) {
+      const struct riap_sb_slot *w = &sn->s[i];
+      if (w->state == RIAP_SB_EMPTY || w->pid <= 0) continue;
+      sn->sum.requests += w->requests;
+      sn->sum.connections += w->connections;
+      sn->sum.bytes_in += w->bytes_in;
+      sn->sum.bytes_out += w->bytes_out;
+    }
+  }
   sn->has_park = riap_sb_getpark(&sb, &sn->park);
   riap_sb_close(&sb);
   sn->ok = 1;
@@ -141,7 +167,7 @@ int status(const struct backend *b)
   struct svstate st;
   struct snap s1, s2;
   unsigned i, nw = 0, nbusy = 0, nidle = 0, nstart = 0, nretire = 0;
-  unsigned long long reqs = 0, inint = 0;
+  unsigned long long reqs = 0;            /* the live workers' */
   double rate = -1, interval = 0;
   long queue = -1, lpid = 0;
   int lalive = 0, up;
@@ -181,18 +207,20 @@ int status(const struct backend *b)
       else if (w->state == RIAP_SB_STARTING) nstart++;
       else if (w->state == RIAP_SB_RETIRING) nretire++;
       reqs += w->requests;
-      if (s1.s) {
-        struct riap_sb_slot *o = i < s1.h.nslots ? &s1.s[i] : 0;
-        if (o && o->pid == w->pid && o->start_us == w->start_us) inint += w->requests - o->requests;
-        else inint += w->requests;             /* a worker started during the interval */
-      }
     }
-    if (s1.s) { interval = s2.t - s1.t; rate = interval > 0 ? inint / interval : -1; }
+    /* the change of the grand total: workers that started or ended during
+     * the interval count too */
+    if (s1.s) {
+      interval = s2.t - s1.t;
+      if (interval > 0 && s1.has_tot && s2.has_tot)
+        rate = s2.sum.requests > s1.sum.requests ? (s2.sum.requests - s1.sum.requests) / interval : 0;
+    }
     queue = tcp_queue(lpid);
   }
 
   if (C.json) {
     json_t *o = json_object(), *ws = json_array(), *tot;
+    int lt = s2.ok && lalive && s2.has_tot;
     char *out;
     json_object_set_new(o, C.dir ? "service" : "pid_file", json_string(where));
     json_object_set_new(o, "supervisor", b ? json_string(b->name) : json_null());
@@ -236,11 +264,20 @@ int status(const struct backend *b)
         "uptime", jnum_or_null(w->start_us ? s2.t - w->start_us / 1e6 : -1)));
     }
     json_object_set_new(o, "workers", ws);
-    tot = json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:o,s:o,s:o}", "workers", (int)nw, "busy", (int)nbusy,
+    tot = json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:I,s:o,s:o}", "workers", (int)nw, "busy", (int)nbusy,
                     "idle", (int)nidle, "starting", (int)nstart, "retiring", (int)nretire,
-                    "requests", (json_int_t)reqs, "rate", rate < 0 ? json_null() : json_real((double)(long long)(rate * 100) / 100),
-                    "interval", s1.s ? json_real((double)(long long)(interval * 1000) / 1000) : json_null(),
-                    "queue", queue < 0 ? json_null() : json_integer(queue));
+                    "requests", lt ? json_integer((json_int_t)s2.sum.requests) : json_null(),
+                    "requests_live", (json_int_t)reqs,
+                    "rate", rate < 0 ? json_null() : json_real((double)(long long)(rate * 100) / 100),
+                    "interval", s1.s ? json_real((double)(long long)(interval * 1000) / 1000) : json_null());
+    json_object_set_new(tot, "connections", lt ? json_integer((json_int_t)s2.sum.connections) : json_null());
+    json_object_set_new(tot, "bytes_in", lt ? json_integer((json_int_t)s2.sum.bytes_in) : json_null());
+    json_object_set_new(tot, "bytes_out", lt ? json_integer((json_int_t)s2.sum.bytes_out) : json_null());
+    json_object_set_new(tot, "workers_gone", lt ? json_integer((json_int_t)s2.tot.workers) : json_null());
+    json_object_set_new(tot, "accepted", lt ? json_integer((json_int_t)s2.tot.accepted) : json_null());
+    json_object_set_new(tot, "refused", lt ? json_integer((json_int_t)s2.tot.refused) : json_null());
+    json_object_set_new(tot, "waiting", lt ? json_integer(s2.tot.waiting) : json_null());
+    json_object_set_new(tot, "queue", queue < 0 ? json_null() : json_integer(queue));
     if (s2.ok && lalive && s2.has_park) {
       json_object_set_new(tot, "parked", json_integer(s2.park.parked));
       json_object_set_new(tot, "parks", json_integer(s2.park.parks));
@@ -291,10 +328,16 @@ int status(const struct backend *b)
       }
       printf("  workers %u: %u busy, %u idle, %u starting, %u retiring", nw, nbusy, nidle, nstart, nretire);
       if (s2.unreadable) printf(", %u unreadable", s2.unreadable);
-      printf("; requests %llu", reqs);
+      if (s2.has_tot) printf("; requests %llu (%llu by the live workers)", (unsigned long long)s2.sum.requests, reqs);
+      else printf("; requests by the live workers %llu", reqs);
       if (rate >= 0) printf(", %.1f/s over %.1fs", rate, interval);
-      if (queue >= 0) printf("; queue %ld", queue);
       printf("\n");
+      if (s2.has_tot) {
+        printf("  connections %llu accepted, %llu refused; waiting for a worker %u",
+               (unsigned long long)s2.tot.accepted, (unsigned long long)s2.tot.refused, s2.tot.waiting);
+        if (queue >= 0) printf(", in the kernel's queue %ld", queue);
+        printf("\n");
+      } else if (queue >= 0) printf("  kernel's queue %ld\n", queue);
       if (s2.has_park) {
         printf("  parked connections %u", s2.park.parked);
         if (s2.park.parked && s2.park.oldest_us) {

@@ -265,6 +265,8 @@ static void refuse(int fd, const char *line, size_t n)
   shutdown(fd, SHUT_WR);
   for (k = 0; k < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; k++) ;
   close(fd);
+  G.refused++;
+  conns_publish();
 }
 
 static int uid_allowed(const struct riap_peer *p, int fd)

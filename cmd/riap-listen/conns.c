@@ -5,7 +5,9 @@
  * before their first byte) wait in the idle list, in the order they were
  * parked, watched by epoll, until bytes arrive or --timeout passes. The
  * listener never reads a client's bytes: it only peeks whether there are
- * any. See riap-listen(8), PARKING. */
+ * any. See riap-listen(8), PARKING. The length of the ready list, and the
+ * connections admitted and refused, go to the scoreboard's header
+ * (conns_publish). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,11 @@ static void publish(void)
   riap_sb_setpark(&G.sb, G.nparked, G.parks, oldest);
 }
 
+void conns_publish(void)
+{
+  if (G.have_sb) riap_sb_setqueue(&G.sb, G.qlen, G.accepted, G.refused);
+}
+
 /* at the bound, the connection parked longest makes room for a new one,
  * as the idle timeout would (one holding part of a request does not) */
 static int evictable(void)
@@ -110,6 +117,7 @@ static void make_ready(int fd)
   G.cn[fd].where = CN_READY;
   link_tail(&G.ready, fd);
   G.qlen++;
+  conns_publish();
 }
 
 /* 1: bytes waiting, 0: end of file, -1: nothing yet (or an error: errno) */
@@ -164,7 +172,8 @@ static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p)
 void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
 {
   int k;
-  if (!fill(fd, li, ++G.next_id, p)) { access_end(p); return; }
+  G.accepted++;                               /* published with the queue, or below */
+  if (!fill(fd, li, ++G.next_id, p)) { access_end(p); conns_publish(); return; }
   if (G.qlen + G.nparked >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
     int old = G.idle.head;
     unpark(old);
@@ -176,10 +185,11 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
   if (!G.c.park || G.stopping) { make_ready(fd); return; }
   k = peek(fd);
   if (k > 0) make_ready(fd);                  /* the request is here already */
-  else if (k == 0) drop(fd);                  /* gone before a word */
-  else if (errno != EAGAIN && errno != EWOULDBLOCK) drop(fd);
-  else if (!park(fd)) make_ready(fd);
-  else publish();
+  else if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+    drop(fd);                                 /* gone before a word, or broken */
+    conns_publish();
+  } else if (!park(fd)) make_ready(fd);
+  else { publish(); conns_publish(); }
 }
 
 void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
@@ -235,6 +245,7 @@ void conns_taken(void)
   if (fd < 0) return;
   unlink_from(&G.ready, fd);
   G.qlen--;
+  conns_publish();
   release(fd, 1);                             /* the worker holds it now */
 }
 
@@ -304,4 +315,5 @@ void conns_drop_ready(void)
     G.qlen--;
     drop(fd);
   }
+  conns_publish();
 }

@@ -109,6 +109,7 @@ struct global {
   unsigned conn_max;             /* most connections held at once */
   struct cnlist ready, idle;     /* waiting for a worker; parked */
   unsigned qlen, nparked;        /* their lengths */
+  uint64_t accepted, refused;    /* connections admitted, refused (access.c) since start */
   uint32_t parks;                /* PARK messages received */
   unsigned long evicted;         /* parked connections closed to make room */
   long long idle_ms;             /* how long a connection stays parked: the workers' timeout */
@@ -185,6 +186,9 @@ long conns_tick(void);
 void conns_stop(void);
 /* conns_drop_ready: closes every ready connection (grace period over). */
 void conns_drop_ready(void);
+/* conns_publish: the scoreboard's waiting (G.qlen), accepted and refused,
+ * after any of them changed: a few stores, no system call. */
+void conns_publish(void);
 
 /* access.c */
 /* access_option: parses --allow-uid (kind 'u'), --allow-gid ('g'),

@@ -409,7 +409,7 @@ void pool_reap(void)
       }
       close_ctl(w);
       if (w->conn) access_end(&w->peer);   /* the connection died with it */
-      riap_sb_clear(sbslot(i));
+      if (G.have_sb) riap_sb_reap(&G.sb, i);   /* its counts to the totals, the slot cleared */
       memset(w, 0, sizeof *w);
       w->ctl = -1;
     }

@@ -29,13 +29,28 @@ int main(int argc, char **argv)
   }
   if (header) {
     char name[65];
+    struct riap_sb_park pk;
+    struct riap_sb_totals t;
     json_t *o;
     char *s;
     memcpy(name, sb.h->name, 64);
     name[64] = 0;
-    o = json_pack("{s:i,s:i,s:I,s:I,s:i,s:s}", "version", (int)sb.h->version, "nslots", (int)sb.h->nslots,
+    if (!riap_sb_getpark(&sb, &pk) || !riap_sb_gettotals(&sb, &t)) {
+      fprintf(stderr, "riap-sbdump: fatal: the header kept changing\n");
+      return 111;
+    }
+    o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:i,s:s}", "version", (int)sb.h->version, "minor", (int)sb.h->minor,
+                  "header_size", (int)sb.h->header_size, "slot_size", (int)sb.h->slot_size,
+                  "nslots", (int)sb.h->nslots,
                   "listener_pid", (json_int_t)sb.h->listener_pid, "start_us", (json_int_t)sb.h->start_us,
                   "generation", (int)__atomic_load_n(&sb.h->generation, __ATOMIC_ACQUIRE), "name", name);
+    json_object_update_new(o, json_pack("{s:I,s:I,s:I}", "parked", (json_int_t)pk.parked, "parks", (json_int_t)pk.parks,
+                                    "park_oldest_us", (json_int_t)pk.oldest_us));
+    json_object_update_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "waiting", (json_int_t)t.waiting,
+                                         "accepted", (json_int_t)t.accepted, "refused", (json_int_t)t.refused,
+                                         "gone_workers", (json_int_t)t.workers, "gone_requests", (json_int_t)t.requests,
+                                         "gone_connections", (json_int_t)t.connections,
+                                         "gone_bytes_in", (json_int_t)t.bytes_in, "gone_bytes_out", (json_int_t)t.bytes_out));
     s = json_dumps(o, JSON_COMPACT);
     puts(s);
     free(s);
