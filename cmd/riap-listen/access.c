@@ -159,7 +159,7 @@ void access_worker_env(void)
   setenv("RIAP_CHROOT", "1", 1);
   if (c->allow_root) setenv("RIAP_ALLOW_ROOT", "1", 1);
   if (c->user || c->group) {
-    char list[64 * 11 + 1];
+    char list[256 * 11 + 1];            /* riap-handle takes up to 256 groups */
     size_t n = 0;
     int i;
     setenv_ulong("UID", (unsigned long)c->uid);
