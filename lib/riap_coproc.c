@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include "riap_coproc.h"
@@ -90,6 +91,15 @@ static int take_line(struct riap_coproc *c, stralloc *out)
   return 1;
 }
 
+/* it is gone: GONE when not a byte of the written ones was read (they are
+ * all still in the pipe), else DIED; before end() closes the pipe */
+static enum riap_coproc_outcome gone_or_died(const struct riap_coproc *c, size_t written)
+{
+  int unread;
+  if (!written) return RIAP_COPROC_GONE;
+  return ioctl(c->in, FIONREAD, &unread) == 0 && (size_t)unread == written ? RIAP_COPROC_GONE : RIAP_COPROC_DIED;
+}
+
 static enum riap_coproc_outcome end(struct riap_coproc *c, enum riap_coproc_outcome o)
 {
   riap_coproc_stop(c);
@@ -119,7 +129,8 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
       /* the line and its newline in one write: the coprocess wakes once */
       struct iovec iov[2] = { { (char *)line + sent, n - sent }, { (char *)"\n", 1 } };
       ssize_t w = sent < n ? writev(c->in, iov, 2) : write(c->in, "\n", 1);
-      if (w < 0 && errno != EAGAIN && errno != EINTR) return end(c, RIAP_COPROC_DIED);
+      if (w < 0 && errno != EAGAIN && errno != EINTR)
+        return end(c, errno == EPIPE ? gone_or_died(c, sent + (size_t)newline_sent) : RIAP_COPROC_DIED);
       if (w > 0) {
         size_t all = (size_t)w + sent;
         if (all > n) newline_sent = 1;
@@ -131,7 +142,7 @@ enum riap_coproc_outcome riap_coproc_call(struct riap_coproc *c, const char *lin
       ssize_t r = read(c->out, buf, sizeof buf);
       if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
         read_err(c, errline, arg);
-        return end(c, RIAP_COPROC_DIED);
+        return end(c, gone_or_died(c, sent + (size_t)newline_sent));
       }
       if (r > 0) {
         if (!stralloc_catb(&c->rbuf, buf, (size_t)r)) return end(c, RIAP_COPROC_TOOBIG);

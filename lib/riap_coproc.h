@@ -12,6 +12,8 @@ enum riap_coproc_outcome {
   RIAP_COPROC_TIMEOUT,     /* no complete line in time: it was stopped */
   RIAP_COPROC_TOOBIG,      /* the line grew over the cap: it was stopped */
   RIAP_COPROC_DIED,        /* it exited or closed stdout: status in code (see died_how) */
+  RIAP_COPROC_GONE,        /* as DIED, but before a byte of the line reached it (it
+                              ended while idle): the line may be sent to a new one */
   RIAP_COPROC_SPAWNFAIL    /* it could not be started: errno in code */
 };
 

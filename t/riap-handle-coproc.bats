@@ -60,6 +60,33 @@ moody() { printf '{"action":"call","uri":"/Coproc/moody","args":%s%s}' "$1" "${2
   [ "$(jq -n --argjson a "${RESP[0]}" --argjson b "${RESP[2]}" '$a[2].pid != $b[2].pid')" = true ]
 }
 
+@test "a coprocess that ended while idle: the next call goes to a fresh one, not a 500" {
+  ask "$TREE" "$(moody '{"do":"quit"}')" "$(moody '{"n":2}')" "$(moody '{"n":3}')"
+  is 0 '.[0] == 200'
+  is 1 '.[0] == 200 and .[2].line.n == 2'
+  is 2 '.[0] == 200 and .[2].line.n == 3'
+  [ "$(jq -n --argjson a "${RESP[0]}" --argjson b "${RESP[1]}" '$a[2].pid != $b[2].pid')" = true ]
+  [[ $ERR == *"/Coproc/moody: ended while idle (exit 0), restarted"* ]]
+}
+
+@test "a coprocess killed while idle: the next call is served by a fresh one" {
+  local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out h p
+  mkfifo "$fifo"
+  "$RH" --log-fd 9 "$TREE" <"$fifo" >"$out" 9>/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+  h=$!
+  exec 8>"$fifo"
+  printf 'j%s\r\n' "$(moody '{"n":1}')" >&8
+  for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+  p=$(sed -n '1s/^j//p' "$out" | jq '.[2].pid')
+  kill -KILL "$p"
+  sleep 0.2
+  printf 'j%s\r\n' "$(moody '{"n":2}')" >&8
+  exec 8>&-
+  wait "$h"
+  sed -n '2s/^j//p' "$out" | jq -e --argjson p "$p" '.[0] == 200 and .[2].line.n == 2 and .[2].pid != $p'
+  grep -q "ended while idle (killed by signal 9), restarted" "$BATS_TEST_TMPDIR/err"
+}
+
 @test "a hanging coprocess gets 504 within the timeout, and is replaced" {
   SECONDS=0
   ask "$TREE" "$(moody '{"do":"hang"}')" "$(moody '{"n":2}')"

@@ -282,6 +282,18 @@ static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta 
   }
   o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
                        s->max_output, &x->out, coproc_errline, e);
+  if (o == RIAP_COPROC_GONE) {
+    /* it ended while idle (killed, crashed on its own): this call never
+     * reached it, so it goes to a fresh one rather than failing */
+    char how[64];
+    if (WIFSIGNALED(m->co.code)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(m->co.code));
+    else snprintf(how, sizeof how, "exit %d", WEXITSTATUS(m->co.code));
+    carp("warning: ", e->uri, ": ended while idle (", how, "), restarted");
+    if (!coproc_ensure(s, e, m))
+      return reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(m->co.code), missing_loader(e, m->co.code)), 0;
+    o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
+                         s->max_output, &x->out, coproc_errline, e);
+  }
   memset(x->errtail, 0, sizeof x->errtail);
   x->errtail_len = strlen(m->co.lastline);
   memcpy(x->errtail, m->co.lastline, x->errtail_len);

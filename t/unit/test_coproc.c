@@ -63,6 +63,13 @@ int main(void)
   CHECK_STR(c.lastline, "dying now", "and its last stderr line");
   riap_coproc_free(&c);
 
+  riap_coproc_start(&c, script("quit", "exit 5"), envp, 0, 0);
+  usleep(200000);                         /* it ends before any line is sent */
+  CHECK(riap_coproc_call(&c, "x", 1, 2000, 100, &out, 0, 0) == RIAP_COPROC_GONE && c.pid == 0,
+        "one that ended while idle is GONE: the line never reached it");
+  CHECK(WIFEXITED(c.code) && WEXITSTATUS(c.code) == 5, "with its exit status");
+  riap_coproc_free(&c);
+
   CHECK(!riap_coproc_start(&c, "/nonexistent/prog", envp, 0, 0) && c.code != 0, "a missing program does not start");
   riap_coproc_free(&c);
   free(out.s);
