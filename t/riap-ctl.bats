@@ -465,6 +465,33 @@ pjs() { "$CTL" -p "$pf" -i 0 status --json; }
   assert_success
 }
 
+@test "env/CHROOT=1 with env/USER_NAME: the service's workers are in ROOT as the user" {
+  [ "$(id -u)" = 0 ] || skip "chroot needs root"
+  new_service
+  echo 1 >"$SVC/env/CHROOT"
+  echo nobody >"$SVC/env/USER_NAME"
+  chmod -R a+rX "$ROOT"
+  wait_supervised
+  run "$CTL" -d "$SVC" start
+  assert_success
+  # metadata is read inside; a #!/bin/sh function finds no /bin/sh there
+  run "$CLIENT" --retries 0 --timeout 5 meta "riap+tcp://127.0.0.1:$PORT/Math/mult"
+  assert_success
+  assert_output --partial "Multiply two integers"
+  run "$CLIENT" --retries 0 --timeout 5 call "riap+unix:$SOCK//Math/mult" a=2 b=3
+  assert_failure
+  assert_output --partial "interpreter or dynamic loader is missing"
+  local w n=0
+  for w in $(js | jq '.workers[].pid'); do
+    [ "$(readlink "/proc/$w/root")" = "$(realpath "$ROOT")" ] || fail "worker $w root: $(readlink "/proc/$w/root")"
+    [ "$(awk '/^Uid:/ { print $3 }' "/proc/$w/status")" = 65534 ] || fail "worker $w is not nobody"
+    n=$((n + 1))
+  done
+  [ "$n" = 2 ]
+  run "$CTL" -d "$SVC" stop
+  assert_success
+}
+
 # ---------------------------------------------------------------- runit
 
 need_runit() {
