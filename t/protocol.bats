@@ -366,6 +366,16 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 1 200
 }
 
+@test "an executable without metadata is never called: 534, it does not run" {
+  rq '{"action":"call","uri":"/Nasty/nometa"}' '{"action":"call","uri":"/Nasty/nometa","args":{"x":"$(id)"}}' "$MULT"
+  responses_are 3
+  status_is 0 534
+  message_has 0 "No metadata for /Nasty/nometa"
+  status_is 1 534
+  status_is 2 200
+  ! grep -q '"no metadata"' "$BATS_TEST_TMPDIR/raw" || fail "the executable without metadata ran"
+}
+
 @test "broken metadata gets 531, for meta and for call" {
   rq '{"action":"meta","uri":"/Nasty/badmeta"}' '{"action":"call","uri":"/Nasty/badmeta"}' "$MULT"
   responses_are 3

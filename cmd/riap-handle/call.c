@@ -388,7 +388,10 @@ void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
 {
   struct funcmeta *m;
   json_t *args;
-  if (e->meta_state == RIAP_META_BROKEN) { meta_check(e, r); return; }
+  /* without metadata an executable is not called: nothing would check its
+   * arguments, and a stray interpreter in the tree (a chroot's /bin/sh)
+   * would run whatever a client sends it */
+  if (meta_check(e, r)) return;
   if (!(m = funcmeta_get(e))) { reply_set(r, 500, "Out of memory"); return; }
   if (!m->ok) { reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err); return; }
   if (q->dry_run && !m->dry_run_ok) {
