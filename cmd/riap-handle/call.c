@@ -260,7 +260,6 @@ void persistent_start_all(struct server *s)
   if (root) riap_tree_children(&s->tree, root, start_one, s);
 }
 
-/* a persistent function: one line to its coprocess, one line back */
 /* missing_loader: execve says ENOENT of a file that is there when its #!
  * interpreter or ELF loader is missing, as in a chroot (--chroot) */
 static const char *missing_loader(const struct riap_entity *e, int code)
@@ -269,30 +268,29 @@ static const char *missing_loader(const struct riap_entity *e, int code)
     ? " (its #! interpreter or dynamic loader is missing: in a chroot, a function needs them inside ROOT)" : "";
 }
 
+/* a persistent function: one line to its coprocess, one line back */
 static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta *m, const stralloc *in,
                        struct riap_exec_result *x, struct reply *r)
 {
   enum riap_coproc_outcome o;
   long long now = riap_time_monoms();
-  if (!m->co.pid) {
-    if (m->failures && now < m->retry_at_ms)
-      return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
-    if (!coproc_ensure(s, e, m))
-      return reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(m->co.code), missing_loader(e, m->co.code)), 0;
-  }
-  o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
-                       s->max_output, &x->out, coproc_errline, e);
-  if (o == RIAP_COPROC_GONE) {
-    /* it ended while idle (killed, crashed on its own): this call never
-     * reached it, so it goes to a fresh one rather than failing */
+  int attempt;
+  for (attempt = 0;; attempt++) {
     char how[64];
+    if (!m->co.pid) {
+      if (!attempt && m->failures && now < m->retry_at_ms)
+        return reply_set(r, 503, "%s: restarting after a failure, retry in %lld ms", e->uri, m->retry_at_ms - now), 0;
+      if (!coproc_ensure(s, e, m))
+        return reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(m->co.code), missing_loader(e, m->co.code)), 0;
+    }
+    o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
+                         s->max_output, &x->out, coproc_errline, e);
+    if (o != RIAP_COPROC_GONE || attempt) break;
+    /* it ended while idle (killed, or exited on its own): this call never
+     * reached it, so it goes to a fresh one rather than failing */
     if (WIFSIGNALED(m->co.code)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(m->co.code));
     else snprintf(how, sizeof how, "exit %d", WEXITSTATUS(m->co.code));
     carp("warning: ", e->uri, ": ended while idle (", how, "), restarted");
-    if (!coproc_ensure(s, e, m))
-      return reply_set(r, 500, "%s: cannot run: %s%s", e->uri, strerror(m->co.code), missing_loader(e, m->co.code)), 0;
-    o = riap_coproc_call(&m->co, in->s, in->len, m->timeout_ms ? m->timeout_ms : s->call_timeout_ms,
-                         s->max_output, &x->out, coproc_errline, e);
   }
   memset(x->errtail, 0, sizeof x->errtail);
   x->errtail_len = strlen(m->co.lastline);
