@@ -100,6 +100,15 @@ teardown() {
   assert_output --partial "fatal: bad GIDLIST in the environment"
 }
 
+@test "riap-handle --chroot: a ROOT the user cannot read is a fatal error, not a 404 per request" {
+  local closed=$PUB/closed
+  mkdir -p "$closed/Jail" && chmod 700 "$closed"
+  run env UID=65534 GID=65534 "$HANDLE" --chroot "$closed" </dev/null
+  assert_failure 111
+  assert_output --partial "fatal: ROOT cannot be read by the user it runs as, in the chroot: Permission denied"
+  rm -rf "$closed"
+}
+
 @test "riap-handle: without --chroot, the same function sees the host" {
   run bash -c "printf 'j%s\r\n' '$PROBE' | $HANDLE --log-fd 5 '$ROOT' 5>/dev/null | sed 's/^j//'"
   assert_success

@@ -82,4 +82,6 @@ void confine(struct server *s, int allow_root)
   if (!s->tree.root) die(111, "fatal: out of memory");
   s->tree.rootlen = 1;
   become(allow_root);
+  /* better now than a 404 for every request */
+  if (access("/", R_OK | X_OK) < 0) diesys(111, "fatal: ROOT cannot be read by the user it runs as, in the chroot");
 }
