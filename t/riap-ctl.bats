@@ -126,6 +126,20 @@ load() {
 }
 js() { "$CTL" -d "$SVC" -i 0 status --json; }
 
+# kill_listener: SIGKILL to the running listener, then wait until the
+# supervisor has a new one, ready; sets old and new (their pids)
+kill_listener() {
+  local i
+  old=$(js | jq .pid)
+  kill -KILL "$old"
+  for i in $(seq 60); do
+    new=$(js | jq '.pid // 0')
+    [ "$new" != 0 ] && [ "$new" != "$old" ] && [ "$(js | jq .ready)" = true ] && break
+    sleep 0.05
+  done
+  [ "$new" != "$old" ] && [ "$new" != 0 ] || fail "no new pid (old $old, now $new)"
+}
+
 wait_supervised() { # the scanner has started the supervisor
   local i
   for i in $(seq 100); do [ -e "$SVC/supervise/ok" ] || [ -e "$SVC/event" ] && return 0; sleep 0.05; done
@@ -247,14 +261,7 @@ wait_supervised() { # the scanner has started the supervisor
 @test "SIGKILL of riap-listen: s6 restarts it, status shows the new pid, it answers" {
   new_service
   "$CTL" -d "$SVC" start
-  old=$(js | jq .pid)
-  kill -KILL "$old"
-  for i in $(seq 60); do
-    new=$(js | jq '.pid // 0')
-    [ "$new" != 0 ] && [ "$new" != "$old" ] && [ "$(js | jq .ready)" = true ] && break
-    sleep 0.05
-  done
-  [ "$new" != "$old" ] && [ "$new" != 0 ] || fail "no new pid (old $old, now $new)"
+  kill_listener
   run js
   jq -e --argjson new "$new" '.pid == $new and .scoreboard.listener_pid == $new' <<<"$output"
   run mult_unix
@@ -533,14 +540,7 @@ need_runit() {
   need_runit
   new_service runit
   "$CTL" -d "$SVC" start
-  old=$(js | jq .pid)
-  kill -KILL "$old"
-  for i in $(seq 60); do
-    new=$(js | jq '.pid // 0')
-    [ "$new" != 0 ] && [ "$new" != "$old" ] && [ "$(js | jq .ready)" = true ] && break
-    sleep 0.05
-  done
-  [ "$new" != "$old" ] && [ "$new" != 0 ] || fail "no new pid (old $old, now $new)"
+  kill_listener
   run mult_tcp
   assert_output 6
 }
