@@ -142,17 +142,27 @@ static int exists(const char *p)
 }
 
 /* Which supervisor runs DIR: runsv makes supervise/ok (a FIFO),
- * s6-supervise makes event/ and supervise/ without it. */
-static enum sv_kind which_supervisor(const char *dir)
+ * s6-supervise makes event/. Both make supervise/ first, so right after a
+ * scanner picked DIR up there is a moment with neither mark: unsure then
+ * (guessing s6 there once sent s6-svc to a runsv). */
+static enum sv_kind which_supervisor(const char *dir, int *unsure)
 {
   char p[4200];
+  *unsure = 0;
   snprintf(p, sizeof p, "%s/supervise/ok", dir);
   if (exists(p)) return SV_RUNIT;
   snprintf(p, sizeof p, "%s/event", dir);
   if (exists(p)) return SV_S6;
   snprintf(p, sizeof p, "%s/supervise", dir);
-  if (exists(p)) return access(p, X_OK) == 0 ? SV_S6 : SV_RUNIT;   /* unreadable: runit's has no event/ */
-  return SV_NONE;
+  if (!exists(p)) return SV_NONE;
+  if (access(p, X_OK) < 0) return SV_RUNIT;   /* unreadable and no event/: not s6-supervise's */
+  *unsure = 1;
+  return SV_S6;
+}
+
+static const struct backend *backend_of(enum sv_kind kind)
+{
+  return kind == SV_RUNIT ? &backend_runit : kind == SV_S6 ? &backend_s6 : 0;
 }
 
 static void scoreboard_path(const char *opt)
@@ -190,6 +200,7 @@ int main(int argc, char **argv)
   };
   const char *cmd = 0, *sbopt = 0;
   const struct backend *b = 0;
+  int unsure = 0;
   int opt, i, dd;
 
   C.timeout_ms = 30000;
@@ -240,17 +251,18 @@ int main(int argc, char **argv)
 
   if (C.pidfile) { C.kind = SV_PIDFILE; b = &backend_pidfile; }
   else {
-    C.kind = which_supervisor(C.dir);
-    if (C.kind == SV_RUNIT) b = &backend_runit;
-    else if (C.kind == SV_S6) b = &backend_s6;
+    C.kind = which_supervisor(C.dir, &unsure);
+    b = backend_of(C.kind);
   }
   if (!strcmp(cmd, "status")) return status(b);
-  if (!b && strcmp(cmd, "stop")) {   /* a scanner picks a new service up within seconds: wait for it */
+  if (!C.pidfile && (unsure || (!b && strcmp(cmd, "stop")))) {
+    /* a scanner picks a new service up within seconds, and its supervisor
+     * marks the directory as its own a moment later: wait for both */
     double t0 = now_s();
-    while (!b && (now_s() - t0) * 1000 < C.timeout_ms) {
-      msleep(50);
-      C.kind = which_supervisor(C.dir);
-      b = C.kind == SV_RUNIT ? &backend_runit : C.kind == SV_S6 ? &backend_s6 : 0;
+    while ((unsure || !b) && (now_s() - t0) * 1000 < C.timeout_ms) {
+      msleep(20);
+      C.kind = which_supervisor(C.dir, &unsure);
+      b = backend_of(C.kind);
     }
   }
   if (!b)

@@ -88,12 +88,27 @@ static void up_and_wait(const char *step, long old, double t0)
   wait_ready(step, st.pid, 0, 1, t0);
 }
 
+/* the state, once runsv has opened supervise/ok and written
+ * supervise/status: both follow supervise/ by a moment when runsvdir has
+ * just picked the service up. Seconds at most: a runsv that is gone
+ * stays gone. */
+static void known_state(const char *step, struct svstate *st)
+{
+  double t0 = now_s();
+  int limit_ms = C.timeout_ms < 5000 ? C.timeout_ms : 5000;
+  for (;;) {
+    runit_state(st);
+    if (st->known) return;
+    if ((now_s() - t0) * 1000 >= limit_ms) die_step(EXIT_FAIL, step, "%s", st->why);
+    msleep(20);
+  }
+}
+
 static void runit_start(void)
 {
   double t0 = now_s();
   struct svstate st;
-  runit_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "start", "%s", st.why);
+  known_state("start", &st);
   sv("start", "up", 0);
   up_and_wait("start", 0, t0);
 }
@@ -101,8 +116,7 @@ static void runit_start(void)
 static void runit_stop(void)
 {
   struct svstate st;
-  runit_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "stop", "%s", st.why);
+  known_state("stop", &st);
   sv("stop", "stop", 1);
 }
 
@@ -110,8 +124,7 @@ static void runit_restart(void)
 {
   double t0 = now_s();
   struct svstate st;
-  runit_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "restart", "%s", st.why);
+  known_state("restart", &st);
   if (!st.up) { runit_start(); return; }
   sv("restart", "restart", 1);
   up_and_wait("restart", st.pid, t0);
@@ -123,8 +136,7 @@ static void runit_reload(void)
   struct svstate st;
   unsigned gen;
   long lpid = 0;
-  runit_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "reload", "%s", st.why);
+  known_state("reload", &st);
   if (!st.up) die_step(EXIT_FAIL, "reload", "%s is down: nothing to reload (use start)", C.dir);
   gen = sb_generation(&lpid);
   sv("reload", "hup", 0);
