@@ -130,11 +130,16 @@ moody() { printf '{"action":"call","uri":"/Coproc/moody","args":%s%s}' "$1" "${2
 }
 
 @test "--start-persistent starts the coprocesses before the first call" {
-  { sleep 1; printf 'j{"action":"call","uri":"/Fast/mult","args":{"a":2,"b":3}}\r\n'; } |
-    "$RH" --start-persistent --log-fd 9 "$EXAMPLES" 9>/dev/null > "$BATS_TEST_TMPDIR/out" &
+  fifo=$BATS_TEST_TMPDIR/in
+  mkfifo "$fifo"
+  "$RH" --start-persistent --log-fd 9 "$EXAMPLES" <"$fifo" 9>/dev/null >"$BATS_TEST_TMPDIR/out" &
   rh=$!
-  sleep 0.5
-  pgrep -P "$rh" -f Fast/mult >/dev/null   # running before any request
+  exec 8>"$fifo"
+  # running before any request (polled: a loaded machine may take a while)
+  for _ in $(seq 100); do pgrep -P "$rh" -f Fast/mult >/dev/null && break; sleep 0.05; done
+  pgrep -P "$rh" -f Fast/mult >/dev/null || { exec 8>&-; wait "$rh"; fail "no coprocess before the first request"; }
+  printf 'j{"action":"call","uri":"/Fast/mult","args":{"a":2,"b":3}}\r\n' >&8
+  exec 8>&-
   wait "$rh"
   grep -q '^j\[200,"OK",6,' "$BATS_TEST_TMPDIR/out"
 }
