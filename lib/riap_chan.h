@@ -45,7 +45,7 @@ struct riap_chan_ready {          /* 24 bytes */
   int64_t pid;
   uint32_t slot;
   uint32_t generation;
-  uint32_t timeout_ms;            /* the worker's idle timeout: for connections parked meanwhile */
+  uint32_t timeout_ms;            /* the worker's idle timeout, for connections parked meanwhile; UINT32_MAX: none */
   uint32_t pad;
 };
 

@@ -239,6 +239,10 @@ only_on() { # only_on TRANSPORT REASON: skip the test on the other transports
   [ "$RIAP_TRANSPORT" = "$1" ] || skip "$2"
 }
 
+not_on() { # not_on TRANSPORT REASON: skip the test on that transport
+  [ "$RIAP_TRANSPORT" != "$1" ] || skip "$2"
+}
+
 elapsed_below() { # elapsed_below SECS
   awk -v e="$R_ELAPSED" -v m="$1" 'BEGIN { exit !(e < m) }' \
     || fail "took ${R_ELAPSED}s, expected under ${1}s"

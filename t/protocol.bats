@@ -238,10 +238,24 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 }
 
 @test "an idle connection is closed after --timeout without a response" {
+  not_on pipe "a pipe has no idle timeout unless --idle-timeout is given (next test)"
   riap_talk -t r:4
   responses_are 0
   [ "$R_EOF" = 1 ] || fail "connection left open"
   elapsed_above 0.9
+  elapsed_below 3
+}
+
+@test "on a pipe the next request is awaited however long (a riap+pipe client keeps us); --idle-timeout ends that" {
+  only_on pipe "stdin is a socket on the other transports"
+  # --timeout 1 (tight) bounds the rest of a request, not the wait for one
+  riap_talk -t "s:j$MULT"$'\r\n' w:1 p:2 "s:j$MULT"$'\r\n' w:2 shut
+  responses_are 2
+  status_is 1 200
+  RIAP_TIGHT_OPTS="$RIAP_TIGHT_OPTS --idle-timeout 0.5" riap_talk -t "s:j$MULT"$'\r\n' w:1 r:4
+  responses_are 1
+  [ "$R_EOF" = 1 ] || fail "connection left open"
+  elapsed_above 0.4
   elapsed_below 3
 }
 

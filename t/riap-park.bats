@@ -243,6 +243,36 @@ served_by() { sed -n 's/^%riap-access 1 .* pid=\([0-9]*\) .*/\1/p' "$BATS_TEST_T
   wait_for "nothing parked" 5 parked_is 0
 }
 
+@test "--idle-timeout 0: a parked connection outlives --timeout (a Perl client's cached one stays usable)" {
+  listen --start-servers 1 --timeout 1 --idle-timeout 0
+  run perl "$CLIENT" "$ADDR" "req:$MULT" eof:2.5 "req:$MULT"
+  assert_success
+  assert_line --index 1 'still open'
+  assert_line --index 2 --partial '[200,"OK",6'
+  # --timeout still bounds the rest of a begun request
+  run perl "$CLIENT" "$ADDR" 'send:j{"action":' read
+  assert_line --index 1 --partial '[408,'
+}
+
+@test "--idle-timeout SECS closes idle connections sooner than --timeout; riap-handle --idle-timeout on the worker command wins" {
+  listen --start-servers 1 --timeout 30 --idle-timeout 0.5
+  run perl "$CLIENT" "$ADDR" "req:$MULT" eof:5
+  assert_line --index 1 --regexp '^EOF after (0\.[4-9]|1\.|2\.)'
+  kill -TERM "$LPID"; wait "$LPID" || true
+  listen --start-servers 1 --idle-timeout 30 -- "$HANDLE" --idle-timeout 0.5 "$ROOT"
+  run perl "$CLIENT" "$ADDR" "req:$MULT" eof:5
+  assert_line --index 1 --regexp '^EOF after (0\.[4-9]|1\.|2\.)'
+}
+
+@test "--idle-timeout: bad values are usage errors" {
+  run "$LISTEN" -p "127.0.0.1:$(free_port)" --idle-timeout -1 -- "$HANDLE" "$ROOT"
+  assert_failure 100
+  assert_output --partial "idle-timeout"
+  run "$HANDLE" --idle-timeout x "$ROOT"
+  assert_failure 100
+  assert_output --partial "idle-timeout"
+}
+
 @test "at the fd limit the longest idle parked connection makes room for a new client" {
   ulimit -n 120 || skip "cannot set the fd limit"
   # 120 fds, 64 + 3 slots + 1 socket kept in reserve: 52 connections held

@@ -11,7 +11,8 @@
 
 struct server {
   struct riap_tree tree;
-  unsigned long timeout_ms;       /* waiting for (the rest of) a request */
+  unsigned long timeout_ms;       /* waiting for the rest of a request */
+  unsigned long idle_timeout_ms;  /* waiting for the next one, none begun; ULONG_MAX: for ever */
   unsigned long read_timeout_ms;  /* a request line, once begun, completes within it */
   unsigned long write_timeout_ms; /* an answer drains within it, else the connection closes */
   size_t max_line;                /* longest request line, without EOL */

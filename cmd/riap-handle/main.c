@@ -1,22 +1,34 @@
 /* riap-handle: serves Riap::Simple for the code tree ROOT on stdin/stdout. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <errmsg.h>
 #include "riap_opt.h"
 #include "handle.h"
 
 #define VERSION "0.1.0"
-#define USAGE "riap-handle [--timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] [--chroot [--allow-root]] ROOT"
+#define USAGE "riap-handle [--timeout SECS] [--idle-timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] [--chroot [--allow-root]] ROOT"
 
 static void usage(const char *why)
 {
   if (why) carp("usage error: ", why);
   die(100, "usage: ", USAGE);
+}
+
+/* A client that runs us on a pipe (riap+pipe) keeps us for its next
+ * request however long it idles, and Perl's client dies of SIGPIPE
+ * writing to a server that ended meanwhile: no idle timeout there. A
+ * socket's client (tcpserver, s6-ipcserver) sees the close and reconnects. */
+static int stdin_is_pipe(void)
+{
+  struct stat st;
+  return fstat(0, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 static void help(void)
@@ -25,7 +37,9 @@ static void help(void)
          "Serves Riap::Simple requests (j<json> CRLF) read on stdin, answers on stdout,\n"
          "for the code tree ROOT. Works under tcpserver, s6-ipcserver, inetd, ssh,\n"
          "and as a riap+pipe: program.\n\n"
-         "  -t, --timeout SECS      wait at most SECS for a request (default 120)\n"
+         "  -t, --timeout SECS      wait at most SECS for the rest of a request (default 120)\n"
+         "      --idle-timeout SECS wait at most SECS for the next request (default: for ever\n"
+         "                          when stdin is a pipe, else --timeout; 0: for ever)\n"
          "      --read-timeout SECS a request line, once begun, must arrive within SECS (default 10)\n"
          "      --write-timeout SECS an answer must drain within SECS, else close (default 10)\n"
          "      --max-line BYTES    longest request line (default 1048576)\n"
@@ -68,6 +82,7 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
     { "write-timeout", required_argument, 0, 1006 },
     { "chroot", no_argument, 0, 1007 },
     { "allow-root", no_argument, 0, 1008 },
+    { "idle-timeout", required_argument, 0, 1009 },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -89,6 +104,12 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
       case 1003: s->limits.nofile = (unsigned long)riap_opt_number(USAGE, "--rlimit-nofile", optarg, 0, 1e7); break;
       case 1004: s->limits.nproc = (unsigned long)riap_opt_number(USAGE, "--rlimit-nproc", optarg, 0, 1e7); break;
       case 1005: s->read_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400) * 1000); break;
+      case 1009: {
+        double secs = riap_opt_number(USAGE, "--idle-timeout", optarg, 0, 86400);
+        s->idle_timeout_ms = secs > 0 ? (unsigned long)(secs * 1000) : ULONG_MAX;
+        if (!s->idle_timeout_ms) s->idle_timeout_ms = 1;
+        break;
+      }
       case 1006: s->write_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400) * 1000); break;
       case 1007: s->chroot = 1; break;
       case 1008: s->allow_root = 1; break;
@@ -141,6 +162,7 @@ int main(int argc, char **argv)
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   server_start(&s);
   if (!s.timeout_ms) s.timeout_ms = 120000;
+  if (!s.idle_timeout_ms) s.idle_timeout_ms = stdin_is_pipe() ? ULONG_MAX : s.timeout_ms;
   if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
   if (!s.write_timeout_ms) s.write_timeout_ms = 10000;
   if (s.log_fd < 0) s.log_fd = 2;

@@ -219,12 +219,13 @@ static int make_room(struct conn *c)
 }
 
 /* waits for bytes; returns 1 readable, 0 timed out, 2 park (worker mode).
- * The wait: --timeout since the latest byte; with part of a line read, no
- * later than --read-timeout after its first byte */
+ * The wait: --idle-timeout while no request is begun; with part of a line
+ * read, --timeout since the latest byte and no later than --read-timeout
+ * after its first byte */
 static int wait_input(struct conn *c)
 {
   struct pollfd p = { c->in, POLLIN, 0 };
-  unsigned long wait = c->srv->timeout_ms;
+  unsigned long wait = c->len > c->start ? c->srv->timeout_ms : c->srv->idle_timeout_ms;
   int rc;
   if (c->len > c->start) {
     long long left = c->begun + (long long)c->srv->read_timeout_ms - riap_time_monoms();

@@ -4,6 +4,7 @@
  * (PARK) once it is idle or closes it (DONE), and keeps its scoreboard slot
  * (riap-scoreboard(5)) up to date. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,7 +127,8 @@ static void control_read(struct worker *w)
 int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsigned long wait_ms)
 {
   struct worker *w = s->worker;
-  long long start = riap_time_monoms(), deadline = start + (long long)wait_ms;
+  long long start = riap_time_monoms();
+  long long deadline = wait_ms == ULONG_MAX ? LLONG_MAX : start + (long long)wait_ms;
   long long park_at = start + w->park_ms;
   int can_park = w->park_ms >= 0 && pending <= RIAP_CHAN_DATAMAX && !(w->nopark && s->answered == w->answered0);
   riap_sb_state(s->sb, w->ending || w->retiring ? RIAP_SB_RETIRING : RIAP_SB_READING);
@@ -186,12 +188,21 @@ int worker_run(struct server *s, int argc, char **argv)
   w.name = getenv("RIAP_NAME");
   if (w.name && !*w.name) w.name = 0;
   sbpath = getenv("RIAP_SCOREBOARD");
+  /* a --timeout on the worker command line is its idle timeout too, as it
+   * was before --idle-timeout existed; otherwise the listener's */
+  if (!s->idle_timeout_ms && s->timeout_ms) s->idle_timeout_ms = s->timeout_ms;
   if (!s->timeout_ms) {
     const char *t = getenv("RIAP_TIMEOUT");
     char *end;
     timeout = t && *t ? strtod(t, &end) : 120;
     if (t && *t && (*end || timeout < 0.001 || timeout > 86400)) die(111, "fatal: bad RIAP_TIMEOUT in the environment: ", t);
     s->timeout_ms = (unsigned long)(timeout * 1000);
+  }
+  if (!s->idle_timeout_ms) {
+    const char *v = getenv("RIAP_IDLE_TIMEOUT");
+    char *end;
+    if (v && *v && strtod(v, &end) == 0 && !*end) s->idle_timeout_ms = ULONG_MAX;   /* 0: never */
+    else s->idle_timeout_ms = env_seconds_ms("RIAP_IDLE_TIMEOUT", s->timeout_ms);
   }
   if (!s->read_timeout_ms) s->read_timeout_ms = env_seconds_ms("RIAP_READ_TIMEOUT", 10000);
   if (!s->write_timeout_ms) s->write_timeout_ms = env_seconds_ms("RIAP_WRITE_TIMEOUT", 10000);
@@ -224,7 +235,7 @@ int worker_run(struct server *s, int argc, char **argv)
   m.u.ready.pid = s->pid;
   m.u.ready.slot = (uint32_t)slot;
   m.u.ready.generation = (uint32_t)gen;
-  m.u.ready.timeout_ms = (uint32_t)s->timeout_ms;
+  m.u.ready.timeout_ms = s->idle_timeout_ms == ULONG_MAX ? UINT32_MAX : (uint32_t)s->idle_timeout_ms;
   send_msg(&w, &m);
 
   for (;;) {

@@ -30,7 +30,8 @@ void conns_init(void)
   G.cn = calloc(G.cnmax, sizeof *G.cn);
   if (!G.cn) die(111, "fatal: out of memory");
   G.ready.head = G.ready.tail = G.idle.head = G.idle.tail = -1;
-  G.idle_ms = (long long)(G.c.timeout * 1000);
+  G.idle_ms = G.c.idle_timeout == 0 ? IDLE_NEVER
+            : (long long)((G.c.idle_timeout > 0 ? G.c.idle_timeout : G.c.timeout) * 1000);
   G.read_ms = (long long)(G.c.read_timeout * 1000);
 }
 

@@ -70,6 +70,7 @@ struct conf {
   unsigned start_servers, max_clients;
   unsigned long max_requests;
   double timeout, spare_timeout, grace;
+  double idle_timeout;           /* --idle-timeout: -1 unset (--timeout), 0 never */
   int park;                      /* hand idle connections back (not --no-park) */
   double park_delay;             /* --park-delay: idle seconds before a worker parks */
   int notify_fd;                 /* -1: none */
@@ -92,6 +93,10 @@ struct conf {
   int chroot;                    /* --chroot: workers confine themselves (RIAP_CHROOT) */
 };
 
+/* a parked connection's idle timeout when there is none: its deadline
+ * stays beyond any clock (1 << 50 ms: 35,000 years) */
+#define IDLE_NEVER (1LL << 50)
+
 struct global {
   struct conf c;
   struct lsock *ls;
@@ -112,7 +117,7 @@ struct global {
   uint64_t accepted, refused;    /* connections admitted, refused (access.c) since start */
   uint32_t parks;                /* PARK messages received */
   unsigned long evicted;         /* parked connections closed to make room */
-  long long idle_ms;             /* how long a connection stays parked: the workers' timeout */
+  long long idle_ms;             /* how long a connection stays parked: the workers' idle timeout */
   long long read_ms;             /* ... with part of a request: --read-timeout, if shorter */
   size_t park_bytes;             /* data held for parked partial requests */
   uint64_t next_id;

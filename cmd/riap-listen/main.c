@@ -43,7 +43,9 @@ static void help(void)
          "      --max-clients N         most workers (default 150)\n"
          "      --max-requests-per-child N  a worker exits after N requests (default 1000, 0: never)\n"
          "      --spare-timeout SECS    extra workers retire after SECS idle (default 10)\n"
-         "      --timeout SECS          idle connections are closed after SECS (default 120)\n"
+         "      --timeout SECS          wait at most SECS for the rest of a request (default 120)\n"
+         "      --idle-timeout SECS     idle connections are closed after SECS (default: --timeout;\n"
+         "                              0: never, as the Perl server)\n"
          "      --park-delay SECS       a worker hands an idle connection back after SECS (default 0.005)\n"
          "      --no-park               workers keep their connections until they end\n"
          "      --grace SECS            on TERM, wait at most SECS for requests (default 30)\n"
@@ -80,7 +82,7 @@ static void options(int argc, char **argv)
 {
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
          O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
-         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_RTIMEOUT, O_WTIMEOUT,
+         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
          O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
@@ -93,6 +95,7 @@ static void options(int argc, char **argv)
     { "max-requests-per-child", required_argument, 0, O_MAXREQ },
     { "spare-timeout", required_argument, 0, O_SPARE },
     { "timeout", required_argument, 0, O_TIMEOUT },
+    { "idle-timeout", required_argument, 0, O_ITIMEOUT },
     { "grace", required_argument, 0, O_GRACE },
     { "park-delay", required_argument, 0, O_PARKDELAY },
     { "no-park", no_argument, 0, O_NOPARK },
@@ -129,6 +132,7 @@ static void options(int argc, char **argv)
   c->max_clients = 150;
   c->max_requests = 1000;
   c->timeout = 120;
+  c->idle_timeout = -1;            /* unset: --timeout */
   c->spare_timeout = 10;
   c->grace = 30;
   c->park = 1;
@@ -155,6 +159,7 @@ static void options(int argc, char **argv)
       case O_MAXREQ: c->max_requests = (unsigned long)riap_opt_number(USAGE, "--max-requests-per-child", optarg, 0, 1e15); break;
       case O_SPARE: c->spare_timeout = riap_opt_number(USAGE, "--spare-timeout", optarg, 0, 86400); break;
       case O_TIMEOUT: c->timeout = riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400); break;
+      case O_ITIMEOUT: c->idle_timeout = riap_opt_number(USAGE, "--idle-timeout", optarg, 0, 86400); break;
       case O_GRACE: c->grace = riap_opt_number(USAGE, "--grace", optarg, 0, 86400); break;
       case O_PARKDELAY: c->park_delay = riap_opt_number(USAGE, "--park-delay", optarg, 0, 86400); break;
       case O_NOPARK: c->park = 0; break;
@@ -328,7 +333,7 @@ int main(int argc, char **argv)
       long a = (long)(G.accept_after - riap_time_monoms());
       if (wait < 0 || a < wait) wait = a;
     }
-    n = epoll_wait(G.ep, evs, 64, (int)wait);
+    n = epoll_wait(G.ep, evs, 64, wait > 0x7fffffff ? 0x7fffffff : (int)wait);
     if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait");
     for (k = 0; k < n; k++) {
       unsigned kind = (unsigned)(evs[k].data.u64 >> 32), i = (unsigned)evs[k].data.u64;

@@ -79,6 +79,8 @@ static void spawn(unsigned slot)
       char t[32];
       snprintf(t, sizeof t, "%.3f", G.c.timeout);
       setenv("RIAP_TIMEOUT", t, 1);
+      snprintf(t, sizeof t, "%.3f", G.c.idle_timeout >= 0 ? G.c.idle_timeout : G.c.timeout);
+      setenv("RIAP_IDLE_TIMEOUT", t, 1);
       snprintf(t, sizeof t, "%.3f", G.c.read_timeout);
       setenv("RIAP_READ_TIMEOUT", t, 1);
       snprintf(t, sizeof t, "%.3f", G.c.write_timeout);
@@ -319,7 +321,8 @@ static void ready(unsigned slot, uint32_t timeout_ms)
     return;
   }
   w->ready = 1;
-  if (w->gen == G.gen && timeout_ms) G.idle_ms = timeout_ms;   /* riap-handle --timeout wins */
+  /* riap-handle --idle-timeout (or --timeout) on its command line wins */
+  if (w->gen == G.gen && timeout_ms) G.idle_ms = timeout_ms == UINT32_MAX ? IDLE_NEVER : timeout_ms;
   if (w->st != WK_STARTING) return;
   w->st = WK_IDLE;
   w->since = riap_time_monoms();
