@@ -137,13 +137,17 @@ setup() {
     -- "$HANDLE" "$ROOT" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
   wait_for "the listener" 10 test -S "$SOCK"
-  wait_for "the TCP port" 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$PORT"
+  wait_for "the TCP port" 10 tcp_up "$PORT"
   TCP="riap+tcp://127.0.0.1:$PORT"
   UNIX="riap+unix:$SOCK/"
   PIPE="riap+pipe:$HANDLE//$(printf %s "$ROOT" | sed 's!/!%2F!g')/"
 }
 
 teardown() { reap_test_pids; }
+
+tcp_up() { # PORT: something accepts on 127.0.0.1:PORT
+  perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$1"
+}
 
 # pc: runs the client on the requests given as JSON arrays (one per
 # argument), sets OUT to its output (JSON lines) for jq -s
@@ -250,7 +254,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
   "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path "$BATS_TEST_TMPDIR/sb2" --start-servers 1 \
     -- "$HANDLE" --timeout 1 "$ROOT" 2>"$BATS_TEST_TMPDIR/err2" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
-  wait_for "the TCP port" 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$port"
+  wait_for "the TCP port" 10 tcp_up "$port"
   idle_then_two "riap+tcp://127.0.0.1:$port"
   res 0 | jq -e '.res[0] == 200 and .res[2] == 6'
   # the close reached the client's socket before its write: the real client
@@ -262,7 +266,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
   "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path "$BATS_TEST_TMPDIR/sb3" --start-servers 1 --timeout 1 --idle-timeout 0 \
     -- "$HANDLE" "$ROOT" 2>"$BATS_TEST_TMPDIR/err3" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
-  wait_for "the TCP port" 10 perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$port"
+  wait_for "the TCP port" 10 tcp_up "$port"
   idle_then_two "riap+tcp://127.0.0.1:$port"
   jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" || fail "$OUT"
   jq -se '.[-1].connects == 1' <<<"$OUT" || fail "$OUT"
