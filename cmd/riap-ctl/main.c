@@ -254,17 +254,20 @@ int main(int argc, char **argv)
     C.kind = which_supervisor(C.dir, &unsure);
     b = backend_of(C.kind);
   }
-  if (!strcmp(cmd, "status")) return status(b);
-  if (!C.pidfile && (unsure || (!b && strcmp(cmd, "stop")))) {
+  if (!C.pidfile && (unsure || (!b && strcmp(cmd, "stop") && strcmp(cmd, "status")))) {
     /* a scanner picks a new service up within seconds, and its supervisor
-     * marks the directory as its own a moment later: wait for both */
+     * marks the directory as its own a moment later: wait for both (status
+     * waits for the mark only, and a second at most: it reports, it does
+     * not act) */
     double t0 = now_s();
-    while ((unsure || !b) && (now_s() - t0) * 1000 < C.timeout_ms) {
+    int limit_ms = strcmp(cmd, "status") ? C.timeout_ms : 1000;
+    while ((unsure || !b) && (now_s() - t0) * 1000 < limit_ms) {
       msleep(20);
       C.kind = which_supervisor(C.dir, &unsure);
       b = backend_of(C.kind);
     }
   }
+  if (!strcmp(cmd, "status")) return status(b);
   if (!b)
     die_step(EXIT_FAIL, cmd, "no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
              "(supervise/ not found)", C.dir);
