@@ -172,6 +172,21 @@ wait_supervised() { # the scanner has started the supervisor
   assert_output --partial "ready"
 }
 
+@test "env/TIMEOUT and env/IDLE_TIMEOUT reach riap-listen: IDLE_TIMEOUT 0 keeps an idle connection past TIMEOUT" {
+  new_service
+  echo 1 >"$SVC/env/TIMEOUT"
+  echo 0 >"$SVC/env/IDLE_TIMEOUT"
+  "$CTL" -d "$SVC" start
+  # one connection: a request, 2.5 s idle (TIMEOUT alone would close it), a request
+  run perl -MIO::Socket::INET -e '
+    my $s = IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or die "connect: $!";
+    my $rq = "j{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":2,\"b\":3}}\r\n";
+    print $s $rq; print scalar <$s>; sleep 2.5; print $s $rq; print scalar(<$s>) // "EOF\n"' "$PORT"
+  assert_success
+  assert_line --index 0 --partial '[200,"OK",6'
+  assert_line --index 1 --partial '[200,"OK",6'
+}
+
 @test "stop takes it down: the sockets refuse, the socket file is gone, status exits 1" {
   new_service
   rm "$SVC/down"
