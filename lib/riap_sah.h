@@ -27,6 +27,15 @@ json_t *sah_normalize(json_t *schema, char *err);
  * ("Must be at most 10", "Not of type integer (element 2)"). */
 int sah_validate(const sah_schema *s, json_t **value, char *err);
 
+/* sah_validate_typed: like sah_validate, and every valid scalar of a
+ * number or bool type, at any depth, is replaced by its JSON form: a
+ * numeric string ("2", " 2.5 ") by a number (an int stays integral, a float
+ * becomes real), 2.0 for an int by 2, a bool by true or false as Perl's
+ * truth has it ("0", "" and 0 are false). Values out of range stay as they
+ * are. What riap-handle passes to functions: the Perl server's functions see
+ * no difference between "2" and 2, functions reading JSON do. */
+int sah_validate_typed(const sah_schema *s, json_t **value, char *err);
+
 /* sah_type: the base type name ("int", "str", ...); never NULL. */
 const char *sah_type(const sah_schema *s);
 

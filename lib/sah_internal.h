@@ -88,6 +88,8 @@ void sahs_fmt(char *dst, size_t n, const json_t *v); /* value for messages */
 const char *sahc_type_noun(int type);               /* "integer", "text", ... */
 
 /* sah_validate.c */
-int sahv_run(const sah_schema *s, json_t **value, char *err, int *nerr, int *nwarn, int full);
+#define SAHV_FULL 1    /* go on after an error, counting */
+#define SAHV_TYPED 2   /* see sah_validate_typed */
+int sahv_run(const sah_schema *s, json_t **value, char *err, int *nerr, int *nwarn, int flags);
 
 #endif

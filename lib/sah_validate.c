@@ -3,6 +3,7 @@
  * priority. Messages follow Data::Sah's English ("Must be at most 10",
  * "Not of type integer"); the place of a nested failure is appended as
  * "(element 2 of key 'foo')". */
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ struct vctx {
   char detail[128];    /* a key name for the message of the failing clause */
   int nerr, nwarn;
   int full;            /* collect every error, not only the first */
+  int typed;           /* valid scalars replaced by the JSON form of their type */
   int quiet;           /* > 0: only pass/fail is wanted */
 };
 
@@ -218,6 +220,7 @@ static int of_any(const struct sah_cval *cv, json_t *v, struct vctx *cx)
     memset(&sub, 0, sizeof sub);
     sub.err = e;
     sub.full = cx->full;
+    sub.typed = cx->typed;
     sub.quiet = cx->quiet;
     ok = validate(cv->subs[i], v, &r, &sub);
     json_decref(r);
@@ -609,6 +612,33 @@ static int run_clauses(const sah_schema *s, const struct view *w, struct vctx *c
   return ok;
 }
 
+/* a valid v in the JSON form of the schema's type, or NULL to keep it as it
+ * is: "2" or 2.0 for an int is 2, "2.5" for a num 2.5, a bool true or false
+ * by Perl's truth. Perl sees no difference; a function reading JSON does (jq
+ * divides strings by splitting them). Out of range: kept. */
+static json_t *typed_form(const sah_schema *s, json_t *v, const struct view *w)
+{
+  const char *p;
+  char *end;
+  long long i;
+  switch (s->type) {
+  case SAH_T_BOOL:
+    return json_is_boolean(v) ? 0 : json_boolean(w->d != 0);
+  case SAH_T_INT: case SAH_T_FLOAT: case SAH_T_NUM:
+    if (s->type == SAH_T_INT && json_is_real(v)) return json_integer((json_int_t)w->d);   /* integral: type_ok */
+    if (!json_is_string(v)) return 0;
+    p = json_string_value(v);
+    if (s->type != SAH_T_FLOAT && sahs_looks_int(p, json_string_length(v))) {
+      errno = 0;
+      i = strtoll(p, &end, 10);
+      return errno || *end ? 0 : json_integer((json_int_t)i);
+    }
+    return s->type != SAH_T_INT && isfinite(w->d) ? json_real(w->d) : 0;
+  default:
+    return 0;
+  }
+}
+
 static int validate(const sah_schema *s, json_t *v, json_t **repl, struct vctx *cx)
 {
   struct view w;
@@ -629,17 +659,22 @@ static int validate(const sah_schema *s, json_t *v, json_t **repl, struct vctx *
   }
   ok = run_clauses(s, &w, cx);
   free(w.own);
+  if (ok && cx->typed) {
+    json_t *t = typed_form(s, v, &w);
+    if (t) { json_decref(*repl); *repl = t; }
+  }
   return ok;
 }
 
-int sahv_run(const sah_schema *s, json_t **value, char *err, int *nerr, int *nwarn, int full)
+int sahv_run(const sah_schema *s, json_t **value, char *err, int *nerr, int *nwarn, int flags)
 {
   struct vctx cx;
   json_t *r;
   int ok;
   memset(&cx, 0, sizeof cx);
   cx.err = err;
-  cx.full = full;
+  cx.full = (flags & SAHV_FULL) != 0;
+  cx.typed = (flags & SAHV_TYPED) != 0;
   err[0] = 0;
   ok = validate(s, *value, &r, &cx);
   if (r) { json_decref(*value); *value = r; }
@@ -661,5 +696,11 @@ int sah_validate(const sah_schema *s, json_t **value, char *err)
 /* sah_validate_full: see riap_sah.h */
 int sah_validate_full(const sah_schema *s, json_t **value, char *err, int *nerrors, int *nwarnings)
 {
-  return sahv_run(s, value, err, nerrors, nwarnings, 1);
+  return sahv_run(s, value, err, nerrors, nwarnings, SAHV_FULL);
+}
+
+/* sah_validate_typed: see riap_sah.h */
+int sah_validate_typed(const sah_schema *s, json_t **value, char *err)
+{
+  return sahv_run(s, value, err, 0, 0, SAHV_TYPED);
 }

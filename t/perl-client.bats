@@ -287,3 +287,12 @@ idle_then_two() {
   local rc=$?
   [ $rc = 0 ] || fail "the client died (status $rc): $OUT"
 }
+
+@test "arguments as a Perl program often has them (strings from @ARGV, JSON-encoded as \"6\") are served as numbers" {
+  pc "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":\"6\",\"b\":\"7\"}}]" \
+     "[\"call\",\"${UNIX%/}//Math/div\",{\"args\":{\"a\":\"2.5\",\"b\":\"0.5\"}}]" \
+     "[\"call\",\"${PIPE%/}//Fast/mult\",{\"args\":{\"a\":\"3\",\"b\":\"5\"}}]"
+  res 0 | jq -e '.res[0] == 200 and .res[2] == 42'
+  res 1 | jq -e '.res[0] == 200 and .res[2] == 5'
+  res 2 | jq -e '.res[0] == 200 and .res[2] == 15'
+}

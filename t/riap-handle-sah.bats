@@ -98,3 +98,20 @@ call() { printf '{"action":"call","uri":"/Sah/%s","args":%s}' "$1" "$2"; }
   is 2 '.[0] == 200 and ([.[2].words[].word] == ["1","2","3","4","5"])'
   is 3 '.[0] == 200 and .[2].words == []'
 }
+
+@test "numbers and bools given as strings reach the function in the JSON form of their type (a Perl client sends \"2\")" {
+  ask "$(call check '{"n":"2","word":"007","nums":["1",2,"3"],"opts":{"level":"4"},"count":"8","flag":"0","level":2.0}')" \
+      "$(call check '{"n":1,"word":"a","nums":[1],"flag":1}')"
+  is 0 '.[0] == 200'
+  is 0 '.[2].n == 2 and .[2].count == 8 and .[2].level == 2 and (.[2].level | tostring) == "2"'
+  is 0 '.[2].nums == [1,2,3] and .[2].opts.level == 4 and .[2].flag == false'
+  # strings stay strings, whatever they look like
+  is 0 '.[2].word == "007" and .[2].greeting == "hello"'
+  is 1 '.[0] == 200 and .[2].flag == true'
+  # the examples: sh arithmetic on "6" failed (500), jq divided "2.5" by "0.5" by splitting it
+  TREE=$BATS_TEST_DIRNAME/../examples
+  ask '{"action":"call","uri":"/Math/mult","args":{"a":"6","b":"7"}}' \
+      '{"action":"call","uri":"/Math/div","args":{"a":"2.5","b":"0.5"}}'
+  is 0 '.[0] == 200 and .[2] == 42'
+  is 1 '.[0] == 200 and .[2] == 5'
+}

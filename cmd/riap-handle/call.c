@@ -62,11 +62,11 @@ static int check_arg(const struct farg *a, json_t *out, struct reply *r)
   }
   if (!a->compiled) return 1;
   json_incref(v);
-  if (!sah_validate(a->compiled, &v, why)) {
+  if (!sah_validate_typed(a->compiled, &v, why)) {
     json_decref(v);
     return reply_set(r, 400, "Argument '%s' fails validation: %s", a->name, why), 0;
   }
-  json_object_set_new(out, a->name, v);  /* validation may have filled defaults inside it */
+  json_object_set_new(out, a->name, v);  /* defaults filled in, numbers and bools in their JSON form */
   return 1;
 }
 

@@ -38,8 +38,8 @@ static const char *cerr(const char *schema)
   return err;
 }
 
-/* value after defaults, as compact JSON */
-static const char *filled(const char *schema, const char *value)
+/* value after defaults (and, typed, in the JSON form of its type), as compact JSON */
+static const char *after(const char *schema, const char *value, int typed)
 {
   static char out[512];
   char err[SAH_ERRMAX];
@@ -48,7 +48,7 @@ static const char *filled(const char *schema, const char *value)
   char *d;
   json_decref(sj);
   if (!s) { json_decref(v); return "COMPILE ERROR"; }
-  if (!sah_validate(s, &v, err)) snprintf(out, sizeof out, "INVALID: %.400s", err);
+  if (!(typed ? sah_validate_typed : sah_validate)(s, &v, err)) snprintf(out, sizeof out, "INVALID: %.400s", err);
   else {
     d = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : 0;
     snprintf(out, sizeof out, "%s", d ? d : "undef");
@@ -58,6 +58,9 @@ static const char *filled(const char *schema, const char *value)
   sah_free(s);
   return out;
 }
+
+static const char *filled(const char *schema, const char *value) { return after(schema, value, 0); }
+static const char *typed(const char *schema, const char *value) { return after(schema, value, 1); }
 
 static const char *completions(const char *schema)
 {
@@ -119,6 +122,28 @@ int main(void)
   CHECK_STR(msg("[\"array\",\"exists\",[\"int\",\"max\",2]]", "[3,1]"), "", "exists: one element fits");
   CHECK(msg("[\"array\",\"exists\",[\"int\",\"max\",2]]", "[3]")[0] != 0, "exists: none fits");
   CHECK_STR(msg("[\"str\",\"exists\",[\"str\",\"is\",\"a\"]]", "\"ba\""), "", "exists on characters");
+
+  /* the JSON form of the type (sah_validate_typed), what functions get */
+  CHECK_STR(typed("\"int\"", "\"2\""), "2", "typed: a numeric string for an int is a number");
+  CHECK_STR(typed("\"int\"", "\"-17\""), "-17", "typed: negative");
+  CHECK_STR(typed("\"int\"", "2.0"), "2", "typed: 2.0 for an int is 2");
+  CHECK_STR(typed("\"int\"", "\"99999999999999999999\""), "\"99999999999999999999\"", "typed: out of range, kept");
+  CHECK_STR(filled("\"int\"", "\"2\""), "\"2\"", "untyped: kept as given (the spec's output)");
+  CHECK_STR(typed("\"num\"", "\" 2.5 \""), "2.5", "typed: num from a string with blanks");
+  CHECK_STR(typed("\"num\"", "\"7\""), "7", "typed: an integral num stays integral");
+  CHECK_STR(typed("\"float\"", "\"7\""), "7.0", "typed: a float is real");
+  CHECK_STR(typed("\"num\"", "\"inf\""), "\"inf\"", "typed: infinity has no JSON form, kept");
+  CHECK_STR(typed("\"bool\"", "\"0\""), "false", "typed: \"0\" is false");
+  CHECK_STR(typed("\"bool\"", "1"), "true", "typed: 1 is true");
+  CHECK_STR(typed("\"bool\"", "\"\""), "false", "typed: empty is false");
+  CHECK_STR(typed("\"str\"", "2"), "2", "typed: a str is left alone");
+  CHECK_STR(typed("\"str\"", "\"2\""), "\"2\"", "typed: a numeric str stays a string");
+  CHECK_STR(typed("[\"array\",{\"of\":\"int\"}]", "[\"1\",2,\"3\"]"), "[1,2,3]", "typed: array elements");
+  CHECK_STR(typed("[\"hash\",{\"keys\":{\"n\":\"num\",\"s\":\"str\"}}]", "{\"n\":\"1.5\",\"s\":\"1.5\"}"),
+            "{\"n\":1.5,\"s\":\"1.5\"}", "typed: hash keys by their schemas");
+  CHECK_STR(typed("[\"int\",\"default\",\"5\"]", 0), "5", "typed: a default too");
+  CHECK_STR(typed("[\"int\",\"min\",3]", "\"2\""), "INVALID: Must be at least 3", "typed: invalid is invalid");
+  CHECK_STR(typed("\"any\"", "\"2\""), "\"2\"", "typed: any is left alone");
 
   /* defaults */
   CHECK_STR(filled("[\"int\",\"default\",5]", 0), "5", "default fills an absent value");
