@@ -616,6 +616,13 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 2 200
 }
 
+@test "a failing function's stderr names files under ROOT by uri: the answer never says where ROOT is" {
+  rq '{"action":"call","uri":"/Nasty/path_fail"}'
+  status_is 0 500
+  message_has 0 "/Nasty/path_fail: exit 4: /Nasty/path_fail: 8: Illegal number" "(see /Nasty/echo)"
+  jq -e --arg root "$RIAP_ROOT" '.[1] | contains($root) | not' <<<"${RESP[0]}" || fail "ROOT in ${RESP[0]}"
+}
+
 @test "a function printing garbage gets 500 and the server keeps serving" {
   rq '{"action":"call","uri":"/Nasty/garbage"}' "$MULT"
   responses_are 2

@@ -163,10 +163,26 @@ static void encode_binary(const struct riap_entity *e, const struct riap_req *q,
   free(bytes.s);
 }
 
+/* A function's stderr names files by their paths ("/srv/root/Math/mult: 8:
+ * Illegal number", "at /srv/root/Lib/x.pm line 3"); an answer names those
+ * under ROOT by their uris and never says where ROOT is. */
+static void hide_root(char *line, const struct riap_entity *e)
+{
+  size_t pl = strlen(e->path), ul = strlen(e->uri), rl;
+  char *at = line, *p;
+  if (pl <= ul || strcmp(e->path + pl - ul, e->uri)) return;
+  rl = pl - ul;                                 /* ROOT, without the slash every uri begins with */
+  while ((p = memmem(at, strlen(at), e->path, rl))) {
+    if (p[rl] == '/') memmove(p, p + rl, strlen(p + rl) + 1);
+    at = p + 1;
+  }
+}
+
 static void failed(const struct riap_entity *e, const struct riap_exec_result *x, struct reply *r, const char *what)
 {
   char last[512];
-  if (riap_exec_lastline(last, sizeof last, x)) reply_set(r, 500, "%s: %s: %s", e->uri, what, last);
+  if (riap_exec_lastline(last, sizeof last, x) && (hide_root(last, e), 1))
+    reply_set(r, 500, "%s: %s: %s", e->uri, what, last);
   else reply_set(r, 500, "%s: %s", e->uri, what);
   carp("warning: ", json_string_value(r->message));
 }
