@@ -155,6 +155,12 @@ pc() {
   OUT=$(printf '%s\n' "$@" | perl "$PCLIENT" 2>>"$BATS_TEST_TMPDIR/client-err")
 }
 res() { jq -s ".[$1]" <<<"$OUT"; }
+all_clean() { # every answer passes the client's strip_riap_stuffs_from_res
+  jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "answers the client would reject: $OUT"
+}
+one_connection() { # the client opened one connection (or program) for all
+  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "not one connection: $OUT"
+}
 
 every_action_on() { # URL: the Riap actions a Perl program uses, over one connection
   local u=$1
@@ -168,8 +174,8 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
      "[\"call\",\"$u/Fast/mult\",{\"args\":{\"a\":3,\"b\":5}}]" \
      "[\"get\",\"$u/Math/\$PI\"]" \
      "[\"complete_arg_val\",\"$u/Text/fruit\",{\"arg\":\"name\",\"word\":\"ap\"}]"
-  jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "strip errors: $OUT"
-  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "not one connection: $OUT"
+  all_clean
+  one_connection
   res 0 | jq -e '.res[0] == 200 and .res[2].type == "function" and .res[2].uri == "/Math/mult"'
   res 1 | jq -e '.res[0] == 200 and (.res[2].summary | test("Multiply"))'
   res 2 | jq -e '.res[0] == 200 and (.res[2] | index("/Math/mult") != null)'
@@ -201,8 +207,8 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
      "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":1,\"b\":2,\"c\":3}}]" \
      "[\"call\",\"$TCP/Util/fail\"]" \
      "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":2,\"b\":2}}]"
-  jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "$OUT"
-  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "$OUT"
+  all_clean
+  one_connection
   res 0 | jq -e '.res[0] == 404'
   res 1 | jq -e '.res[0] == 400 and (.res[1] | test("Missing required argument: b"))'
   res 2 | jq -e '.res[0] == 501'
@@ -219,7 +225,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
        "[\"meta\",\"$u/Util/bitflip\",{\"v\":1.2}]" \
        "[\"call\",\"$u/Math/mult\",{\"v\":1.2,\"args\":{\"a\":2,\"b\":3}}]" \
        "[\"meta\",\"$u/Math/nope\",{\"v\":1.2}]"
-    jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "$u: $OUT"
+    all_clean
     res 0 | jq -e '.res[0] == 200 and .hex == "fffe0100"' || fail "$u: $OUT"
     res 1 | jq -e '.res[0] == 200 and .res[3] == {}' || fail "$u: $OUT"
     res 2 | jq -e '.res[0] == 200 and .res[2] == 6' || fail "$u: $OUT"
@@ -232,7 +238,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
      "[\"info\",\"$TCP/Greet/\"]" \
      "[\"list\",\"$TCP/Greet/\",{\"v\":1.2}]" \
      "[\"meta\",\"$TCP/Greet/nope\",{\"v\":1.2}]"
-  jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "$OUT"
+  all_clean
   res 0 | jq -e '.res[0] == 200 and (.res[2] | length) > 0'
   res 1 | jq -e '.res[0] == 200 and .res[2].uri == "/Greet/"'
   res 2 | jq -e '.res[0] == 200'
@@ -269,7 +275,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
   wait_for "the TCP port" 10 tcp_up "$port"
   idle_then_two "riap+tcp://127.0.0.1:$port"
   jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" || fail "$OUT"
-  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "$OUT"
+  one_connection
 }
 
 @test "riap+pipe: riap-handle waits for the client's next request however long it idles (the client would die of SIGPIPE otherwise)" {
@@ -277,7 +283,7 @@ every_action_on() { # URL: the Riap actions a Perl program uses, over one connec
   local u="riap+pipe:$HANDLE//--timeout/1/$(printf %s "$ROOT" | sed 's!/!%2F!g')/"
   idle_then_two "$u"
   jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" || fail "$OUT"
-  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "$OUT"
+  one_connection
 }
 
 # idle_then_two URL: a call, 2.5 s of silence, two more calls, one client
