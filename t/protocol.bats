@@ -259,6 +259,22 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   elapsed_below 3
 }
 
+@test "on a socketpair too (a client that started us): the next request is awaited past --timeout" {
+  only_on pipe "starts riap-handle itself"
+  run perl -MSocket -e '
+    socketpair(my $c, my $s, AF_UNIX, SOCK_STREAM, 0) or die "socketpair: $!";
+    my $pid = fork // die;
+    if (!$pid) { close $c; open(STDIN, "<&", $s) or die; open(STDOUT, ">&", $s) or die; open(STDERR, ">", "/dev/null"); close $s; exec @ARGV or die }
+    close $s; select((select($c), $| = 1)[0]);
+    my $rq = "j{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":2,\"b\":3}}\r\n";
+    print $c $rq; print scalar <$c>; sleep 2; print $c $rq; print scalar(<$c>) // "EOF\n";
+    close $c; waitpid $pid, 0; print "exit $?\n"' "$RIAP_HANDLE" --timeout 1 "$RIAP_ROOT"
+  assert_success
+  assert_line --index 0 --partial '[200,"OK",6'
+  assert_line --index 1 --partial '[200,"OK",6'
+  assert_line --index 2 'exit 0'
+}
+
 @test "the idle timeout starts again after each response" {
   riap_talk -t "s:j$MULT"$'\r\n' w:1 p:0.6 "s:j$MULT"$'\r\n' w:2 p:0.6 "s:j$MULT"$'\r\n' w:3 shut
   responses_are 3

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errmsg.h>
 #include "riap_opt.h"
 #include "handle.h"
@@ -21,14 +23,19 @@ static void usage(const char *why)
   die(100, "usage: ", USAGE);
 }
 
-/* A client that runs us on a pipe (riap+pipe) keeps us for its next
- * request however long it idles, and Perl's client dies of SIGPIPE
- * writing to a server that ended meanwhile: no idle timeout there. A
- * socket's client (tcpserver, s6-ipcserver) sees the close and reconnects. */
-static int stdin_is_pipe(void)
+/* An idle client is closed only when it came through a listening socket
+ * (tcpserver, s6-ipcserver, inetd): it holds a process, and it reconnects.
+ * A client that started us itself (riap+pipe over pipes or a socketpair,
+ * ssh, a terminal) keeps us for its next request however long it idles; it
+ * ends us by closing our stdin, and Perl's client dies of SIGPIPE writing
+ * to a server that ended meanwhile. Such a socket is named on our side. */
+static int stdin_is_accepted(void)
 {
-  struct stat st;
-  return fstat(0, &st) == 0 && S_ISFIFO(st.st_mode);
+  struct sockaddr_storage a;
+  socklen_t n = sizeof a;
+  if (getsockname(0, (struct sockaddr *)&a, &n) < 0) return 0;   /* not a socket */
+  if (a.ss_family == AF_INET || a.ss_family == AF_INET6) return 1;
+  return a.ss_family == AF_UNIX && n > offsetof(struct sockaddr_un, sun_path);   /* unnamed: a socketpair */
 }
 
 static void help(void)
@@ -38,8 +45,8 @@ static void help(void)
          "for the code tree ROOT. Works under tcpserver, s6-ipcserver, inetd, ssh,\n"
          "and as a riap+pipe: program.\n\n"
          "  -t, --timeout SECS      wait at most SECS for the rest of a request (default 120)\n"
-         "      --idle-timeout SECS wait at most SECS for the next request (default: for ever\n"
-         "                          when stdin is a pipe, else --timeout; 0: for ever)\n"
+         "      --idle-timeout SECS wait at most SECS for the next request (default: --timeout\n"
+         "                          on an accepted connection, else for ever; 0: for ever)\n"
          "      --read-timeout SECS a request line, once begun, must arrive within SECS (default 10)\n"
          "      --write-timeout SECS an answer must drain within SECS, else close (default 10)\n"
          "      --max-line BYTES    longest request line (default 1048576)\n"
@@ -162,7 +169,7 @@ int main(int argc, char **argv)
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   server_start(&s);
   if (!s.timeout_ms) s.timeout_ms = 120000;
-  if (!s.idle_timeout_ms) s.idle_timeout_ms = stdin_is_pipe() ? ULONG_MAX : s.timeout_ms;
+  if (!s.idle_timeout_ms) s.idle_timeout_ms = stdin_is_accepted() ? s.timeout_ms : ULONG_MAX;
   if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
   if (!s.write_timeout_ms) s.write_timeout_ms = 10000;
   if (s.log_fd < 0) s.log_fd = 2;
