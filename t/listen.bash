@@ -1,5 +1,11 @@
 # t/listen.bash: shared by the bats files that start riap-listen themselves
-# (riap-listen.bats, riap-park.bats, riap-listen-acl.bats).
+# (riap-listen.bats, riap-park.bats, riap-listen-acl.bats, riap-chroot.bats,
+# perl-client.bats).
+
+RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
+LISTEN=$RIAP_BUILD/bin/riap-listen
+HANDLE=$RIAP_BUILD/bin/riap-handle
 
 # reap_test_pids: TERM (then KILL) and wait for every pid listed in
 # $BATS_TEST_TMPDIR/pids, the processes a test started

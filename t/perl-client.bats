@@ -23,10 +23,6 @@ load /usr/lib/bats/bats-assert/load
 load listen
 
 setup_file() {
-  RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-  export RIAP_REPO
-  export RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
-  export LISTEN=$RIAP_BUILD/bin/riap-listen HANDLE=$RIAP_BUILD/bin/riap-handle
   export PCLIENT=$BATS_FILE_TMPDIR/perinci-client.pl
   cat >"$PCLIENT" <<'PERL'
 # perinci-client.pl: requests from stdin, one JSON array per line:

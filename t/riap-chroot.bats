@@ -11,10 +11,6 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
 
-RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
-LISTEN=$RIAP_BUILD/bin/riap-listen
-HANDLE=$RIAP_BUILD/bin/riap-handle
 SBDUMP=$RIAP_BUILD/t/prog/riap-sbdump
 PROBE='{"action":"call","uri":"/Jail/probe"}'
 CO='{"action":"call","uri":"/Jail/co"}'

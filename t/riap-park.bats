@@ -8,10 +8,6 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
 
-RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
-LISTEN=$RIAP_BUILD/bin/riap-listen
-HANDLE=$RIAP_BUILD/bin/riap-handle
 MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 META='{"action":"meta","uri":"/Math/mult"}'
 
