@@ -181,9 +181,10 @@ static void hide_root(char *line, const struct riap_entity *e)
 static void failed(const struct riap_entity *e, const struct riap_exec_result *x, struct reply *r, const char *what)
 {
   char last[512];
-  if (riap_exec_lastline(last, sizeof last, x) && (hide_root(last, e), 1))
+  if (riap_exec_lastline(last, sizeof last, x)) {
+    hide_root(last, e);
     reply_set(r, 500, "%s: %s: %s", e->uri, what, last);
-  else reply_set(r, 500, "%s: %s", e->uri, what);
+  } else reply_set(r, 500, "%s: %s", e->uri, what);
   carp("warning: ", json_string_value(r->message));
 }
 
