@@ -9,6 +9,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+# workers run as nobody in some tests: they exec a copy of riap-handle in
+# $PUB, since the checkout may sit where nobody cannot enter (mktemp -d, ~root)
+[ -n "${PUB:-}" ] && HANDLE=$PUB/bin/riap-handle
 
 MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 BIG='{"action":"call","uri":"/Big/out"}'
@@ -40,6 +43,8 @@ SH
   chmod 755 "$ROOT/Big/out"
   echo '{"v":1.1,"summary":"An 8 MB string","args":{}}' >"$ROOT/Big/out.meta.json"
   chmod -R a+rX "$ROOT"
+  mkdir -p "$PUB/bin"
+  cp "$HANDLE" "$PUB/bin/riap-handle"
   export CLIENT=$PUB/client.pl
   cat >"$CLIENT" <<'PERL'
 use strict; use warnings; use Socket qw(:all); use Time::HiRes qw(sleep);
