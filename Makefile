@@ -40,7 +40,7 @@ FUZZ_SECONDS ?= 10
 FUZZ_CC   ?= clang
 FUZZFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
-.PHONY: all deps test unit bats run bench install clean fuzz
+.PHONY: all deps test check unit bats run bench install clean fuzz
 .SECONDEXPANSION:
 
 all: $(BINS) $(PROGS) $(STATICS)
@@ -114,6 +114,12 @@ $(B)/bench/%: bench/%.c $(B)/libriap.a
 test: deps
 	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(ASAN_BINS) $(REPLAYS)
 	@t/run $(B)
+
+# make check: the edit-compile-test loop: unit tests (plain and ASan+UBSan),
+# the fuzz corpus replayed and the Sah conformance suite; no bats, no deps
+check:
+	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(REPLAYS)
+	@t/run --fast $(B)
 
 # make fuzz FUZZ_SECONDS=N: every harness for N seconds from its seed corpus
 fuzz:
