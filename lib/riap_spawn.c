@@ -56,11 +56,3 @@ int riap_spawn_wait(char *const argv[], char *out, size_t size, size_t *len)
     if (errno != EINTR) return -1;
   return st;
 }
-
-char *riap_spawn_why(int st, char *buf, size_t size)
-{
-  if (WIFEXITED(st)) snprintf(buf, size, "exit %d", WEXITSTATUS(st));
-  else if (WIFSIGNALED(st)) snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
-  else snprintf(buf, size, "wait status %d", st);
-  return buf;
-}

@@ -13,8 +13,4 @@
  * (ENOENT: not found). */
 int riap_spawn_wait(char *const argv[], char *out, size_t size, size_t *len);
 
-/* riap_spawn_why: a short text for the wait status st ("exit 3", "killed
- * by signal 9") in buf of size bytes; returns buf. */
-char *riap_spawn_why(int st, char *buf, size_t size);
-
 #endif

@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #define RIAP_TIME_TAI64N 25   /* "@" and 24 hex digits */
-#define RIAP_TIME_ISO    32   /* enough for "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" */
 #define RIAP_TIME_CLF    32   /* enough for "DD/Mon/YYYY:HH:MM:SS +0000" */
 
 /* riap_time_leapsecs: returns the leap seconds (TAI - UTC - 10) in force at

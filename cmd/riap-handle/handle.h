@@ -38,10 +38,6 @@ struct reply {
   int close;                      /* close the connection after this answer */
 };
 
-struct call_ctx {
-  const struct riap_peer *peer;
-};
-
 /* reply_set: sets status and a printf-formatted message; returns 0. */
 int reply_set(struct reply *r, int status, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));

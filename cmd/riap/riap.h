@@ -9,7 +9,6 @@
 
 #define EXIT_USAGE 100
 #define EXIT_TEMP 111
-#define EXIT_BUG 101
 
 struct opts {
   const char *action;           /* single mode: the action */
