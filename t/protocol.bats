@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# riap-handle speaks Riap::Simple (DESIGN.md, "The protocol" and "The code
-# tree"). This file runs in pipe mode; protocol-unix.bats and
-# protocol-tcp.bats are symlinks to it that run the same suite through
-# s6-ipcserver and tcpserver. See t/helper.bash for riap_talk, rq and check.
+# riap-handle speaks Riap::Simple (doc/riap-handle.8: DESCRIPTION, its
+# Protocol, The code tree and Actions parts, and EXEC PROTOCOL). This file
+# runs in pipe mode; protocol-unix.bats and protocol-tcp.bats are symlinks
+# to it that run the same suite through s6-ipcserver and tcpserver,
+# protocol-listen-unix.bats and protocol-listen-tcp.bats through
+# riap-listen. See t/helper.bash for riap_talk, rq and check.
 
 load helper
 
@@ -14,7 +16,7 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 
 # ------------------------------------------------------------ the envelope
 
-@test "the example of DESIGN.md is answered byte for byte" {
+@test "the example of the README is answered byte for byte" {
   only_on pipe "uses riap-handle on examples/ directly"
   cd "$RIAP_REPO"
   printf 'j{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}\r\n' \
