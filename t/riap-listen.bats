@@ -186,6 +186,17 @@ talk() { perl "$CLIENT" "$@"; }
   jq -e '.[2].TCPREMOTEIP == "::1"' <<<"${lines[1]}"
 }
 
+@test "workers inherit fds 0-2 and their channel only, not the notification fd nor other fds left open" {
+  local w fds
+  listen -p "127.0.0.1:$(free_port)" --start-servers 2 9>"$BATS_TEST_TMPDIR/nine"
+  for w in $(workers); do
+    fds=$(ls /proc/"$w"/fd | sort -n | tr '\n' ' ')
+    [[ $fds =~ ^0\ 1\ 2\ ([0-9]+)\ $ ]] || fail "worker $w holds fds: $fds"
+    [[ $(readlink /proc/"$w"/fd/"${BASH_REMATCH[1]}") == socket:* ]] || fail "worker $w: fd ${BASH_REMATCH[1]} is not its channel"
+  done
+  [ -n "$(workers)" ]
+}
+
 @test "a keep-alive connection gets many requests answered in order" {
   local port; port=$(free_port)
   listen -p "127.0.0.1:$port"

@@ -70,7 +70,10 @@ static void spawn(unsigned slot)
     signals_child();
     setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
     dup2(G.devnull, 0);
-    if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);    /* the only fd the worker inherits */
+    /* the only fd the worker inherits: not the notification fd, nor any
+     * other fd our caller left open without close-on-exec */
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);
     setenv_num("RIAP_CONTROL_FD", (unsigned long long)sp[1]);
     setenv_num("RIAP_SLOT", slot);
     setenv_num("RIAP_GENERATION", G.gen);
