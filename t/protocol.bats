@@ -682,6 +682,18 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   jq -e --arg root "$RIAP_ROOT" '.[1] | contains($root) | not' <<<"${RESP[0]}" || fail "ROOT in ${RESP[0]}"
 }
 
+@test "a function's own envelope names files under ROOT by uri, whatever its status: the answer never says where ROOT is" {
+  rq '{"action":"call","uri":"/Nasty/path_message"}' '{"action":"call","uri":"/Nasty/path_message","args":{"ok":true}}'
+  responses_are 2
+  check 0 '.[0] == 500 and .[1] == "cannot read /Nasty/path_message (cwd /Nasty, ROOT /, data in /data)"'
+  check 1 '.[0] == 200 and .[1] == "cannot read /Nasty/path_message (cwd /Nasty, ROOT /, data in /data)"'
+  local p real
+  real=$(cd "$RIAP_ROOT" && pwd -P)
+  for p in "$RIAP_ROOT" "$real"; do
+    ! grep -qF "$p" "$BATS_TEST_TMPDIR/raw" || fail "an answer contains $p: $(cat "$BATS_TEST_TMPDIR/raw")"
+  done
+}
+
 @test "a function printing garbage gets 500 and the server keeps serving" {
   rq '{"action":"call","uri":"/Nasty/garbage"}' "$MULT"
   responses_are 2
@@ -914,6 +926,7 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
     '{"action":"call","uri":"/Math/mult","args":{"a":1}}' '{"action":"call","uri":"/Nasty/notexec"}'
     '{"action":"child_metas","uri":"/Nasty/"}' '{"action":"list","uri":"/Nasty/","detail":true}'
     '{"action":"call","uri":"/Util/bitflip","args":{"data":"\u0100"}}'
+    '{"action":"call","uri":"/Nasty/path_message"}'
   )
   rq "${reqs[@]}"
   responses_are ${#reqs[@]}
