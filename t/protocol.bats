@@ -553,6 +553,19 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   check 1 '.[0] == 200 and .[2] == "medium apple with nuts, syrup"'
 }
 
+@test "/Math/mult, an example, refuses a product out of the 64-bit range instead of wrapping" {
+  rq '{"action":"call","uri":"/Math/mult","args":{"a":9223372036854775807,"b":3}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":-9223372036854775808,"b":-1}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":4611686018427387904,"b":-2}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":-3037000500,"b":-3037000499}}'
+  responses_are 4
+  check 0 '.[0] == 400 and .[1] == "Integer overflow: 9223372036854775807 * 3 is out of the 64-bit range"'
+  check 1 '.[0] == 400 and (.[1] | startswith("Integer overflow: "))'
+  # the products at the edges, exactly (jq reads numbers as doubles: compare the text)
+  [[ ${RESP[2]} == '[200,"OK",-9223372036854775808,'* ]] || fail "response 2: ${RESP[2]}"
+  [[ ${RESP[3]} == '[200,"OK",9223372033963249500,'* ]] || fail "response 3: ${RESP[3]}"
+}
+
 @test "a call without args is a call with no arguments" {
   rq '{"action":"call","uri":"/Tree/alpha"}'
   responses_are 1
