@@ -200,10 +200,12 @@ static size_t hide_root(char *s, size_t n, const struct riap_entity *e)
 /* the message of a function's own envelope, ROOT hidden as in its stderr */
 static void hide_root_message(struct reply *r, const struct riap_entity *e)
 {
-  size_t n = json_string_length(r->message), m;
+  size_t n, m;
   char *copy;
   json_t *clean;
-  if (!json_is_string(r->message) || !(copy = malloc(n + 1))) return;
+  if (!json_is_string(r->message)) return;
+  n = json_string_length(r->message);
+  if (!(copy = malloc(n + 1))) return;
   memcpy(copy, json_string_value(r->message), n);
   m = hide_root(copy, n, e);
   if (m != n && (clean = json_stringn(copy, m))) {
