@@ -233,6 +233,39 @@ static void take_fields(struct riap_req *r)
   if (json_is_integer(idx)) { r->index = json_integer_value(idx); r->has_index = 1; }
 }
 
+/* A raw NUL is never valid JSON, but the parser calls what follows it "end
+ * of file": say what it is and where. */
+static int check_rawnul(const char *s, size_t n, char *msg)
+{
+  const char *z = memchr(s, 0, n);
+  if (!z) return 0;
+  snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: NUL byte at byte %zu", (size_t)(z - s) + 1);
+  return 400;
+}
+
+/* A JSON string may hold \u0000 where a C string stops: "info\u0000junk"
+ * would be read as info, "/Math/mult\u0000x" as /Math/mult. Refused once,
+ * here, so that no later strcmp, lookup or message is fooled. Arguments
+ * are not request keys: their values may be binary. */
+static int check_text(const struct riap_req *r, char *msg)
+{
+  const char *name;
+  size_t len;
+  json_t *v;
+  if (!riap_is_ident(r->action_name, r->action_len)) {
+    snprintf(msg, RIAP_REQ_MSGMAX, "Invalid action, please only use letters/numbers");
+    return 400;
+  }
+  json_object_keylen_foreach(r->json, name, len, v) {
+    if (len && name[0] == '-') continue;          /* the client's own keys, ignored */
+    if (json_is_string(v) && memchr(json_string_value(v), 0, json_string_length(v))) {
+      snprintf(msg, RIAP_REQ_MSGMAX, "Invalid value for request key '%s', must not contain NUL", name);
+      return 400;
+    }
+  }
+  return 0;
+}
+
 int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
 {
   json_error_t jerr;
@@ -246,6 +279,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
     snprintf(msg, RIAP_REQ_MSGMAX, "Request nested too deeply (more than %u levels)", limits.max_depth);
     return 400;
   }
+  if ((status = check_rawnul(s, n, msg))) return status;
   r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!r->json) {
     snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: %s at byte %d", jerr.text, jerr.position + 1);
@@ -260,6 +294,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
   if ((status = check_version(r, msg))) return status;
   if ((status = check_args(r, msg))) return status;
   if (!r->action_name) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify action"); return 400; }
+  if ((status = check_text(r, msg))) return status;
   if (!r->uri) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify uri"); return 400; }
   if (json_object_get(r->json, "tx_id")) {
     snprintf(msg, RIAP_REQ_MSGMAX, "Transaction not supported by server");

@@ -142,6 +142,49 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 2 200
 }
 
+@test "a raw NUL byte in a request line gets 400 naming it, and the connection stays open" {
+  local f=$BATS_TEST_TMPDIR/nul
+  printf 'j{"action":"info",\0"uri":"/"}\r\nj{"action":"info","uri":"/"}\0\r\nj\0{"action":"info","uri":"/"}\r\n' >"$f"
+  riap_talk "f:$f" "s:j$MULT"$'\r\n' shut
+  responses_are 4
+  check 0 '.[0] == 400 and .[1] == "Invalid JSON: NUL byte at byte 18"'
+  check 1 '.[0] == 400 and .[1] == "Invalid JSON: NUL byte at byte 28"'
+  check 2 '.[0] == 400 and .[1] == "Invalid JSON: NUL byte at byte 1"'
+  status_is 3 200
+}
+
+@test "an action that is not an identifier gets 400, one with \\u0000 inside too" {
+  rq '{"action":"info\u0000junk","uri":"/"}' '{"action":"in fo","uri":"/"}' \
+     '{"action":"info;","uri":"/"}' '{"action":"","uri":"/"}' "$MULT"
+  responses_are 5
+  for i in 0 1 2 3; do check $i '.[0] == 400 and .[1] == "Invalid action, please only use letters/numbers"'; done
+  status_is 4 200
+}
+
+@test "a request key's string with \\u0000 inside gets 400 naming the key, never read cut short" {
+  rq '{"action":"call","uri":"/Math/mult\u0000x","args":{"a":2,"b":3}}' \
+     '{"action":"list","uri":"/Math/","type":"function\u0000x"}' \
+     '{"action":"list","uri":"/Math/","q":"mu\u0000x"}' \
+     '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name\u0000x","word":""}' \
+     '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name","word":"a\u0000x"}' \
+     '{"action":"info","uri":"/","tx_id":"t\u0000"}' \
+     "$MULT"
+  responses_are 7
+  local i key
+  i=0
+  for key in uri type q arg word tx_id; do
+    check $i '.[0] == 400 and .[1] == "Invalid value for request key '"'$key'"', must not contain NUL"'
+    i=$((i + 1))
+  done
+  status_is 6 200
+}
+
+@test "a \\u0000 inside an argument's value is data, passed to the function whole" {
+  rq '{"action":"call","uri":"/Nasty/echo","args":{"a":"x\u0000y"}}'
+  responses_are 1
+  check 0 '.[0] == 200 and .[2].a == "x\u0000y"'
+}
+
 @test "a request that is not an object gets 400 (not hash)" {
   rq '[1,2]' '"call"' '42' 'null' "$MULT"
   responses_are 5
@@ -512,6 +555,19 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   check 1 '.[0] == 200 and .[2] == "medium apple with nuts, syrup"'
 }
 
+@test "/Math/mult, an example, refuses a product out of the 64-bit range instead of wrapping" {
+  rq '{"action":"call","uri":"/Math/mult","args":{"a":9223372036854775807,"b":3}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":-9223372036854775808,"b":-1}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":4611686018427387904,"b":-2}}' \
+     '{"action":"call","uri":"/Math/mult","args":{"a":-3037000500,"b":-3037000499}}'
+  responses_are 4
+  check 0 '.[0] == 400 and .[1] == "Integer overflow: 9223372036854775807 * 3 is out of the 64-bit range"'
+  check 1 '.[0] == 400 and (.[1] | startswith("Integer overflow: "))'
+  # the products at the edges, exactly (jq reads numbers as doubles: compare the text)
+  [[ ${RESP[2]} == '[200,"OK",-9223372036854775808,'* ]] || fail "response 2: ${RESP[2]}"
+  [[ ${RESP[3]} == '[200,"OK",9223372033963249500,'* ]] || fail "response 3: ${RESP[3]}"
+}
+
 @test "a call without args is a call with no arguments" {
   rq '{"action":"call","uri":"/Tree/alpha"}'
   responses_are 1
@@ -639,6 +695,18 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 0 500
   message_has 0 "/Nasty/path_fail: exit 4: /Nasty/path_fail: 8: Illegal number" "(see /Nasty/echo)"
   jq -e --arg root "$RIAP_ROOT" '.[1] | contains($root) | not' <<<"${RESP[0]}" || fail "ROOT in ${RESP[0]}"
+}
+
+@test "a function's own envelope names files under ROOT by uri, whatever its status: the answer never says where ROOT is" {
+  rq '{"action":"call","uri":"/Nasty/path_message"}' '{"action":"call","uri":"/Nasty/path_message","args":{"ok":true}}'
+  responses_are 2
+  check 0 '.[0] == 500 and .[1] == "cannot read /Nasty/path_message (cwd /Nasty, ROOT /, data in /data)"'
+  check 1 '.[0] == 200 and .[1] == "cannot read /Nasty/path_message (cwd /Nasty, ROOT /, data in /data)"'
+  local p real
+  real=$(cd "$RIAP_ROOT" && pwd -P)
+  for p in "$RIAP_ROOT" "$real"; do
+    ! grep -qF "$p" "$BATS_TEST_TMPDIR/raw" || fail "an answer contains $p: $(cat "$BATS_TEST_TMPDIR/raw")"
+  done
 }
 
 @test "a function printing garbage gets 500 and the server keeps serving" {
@@ -873,6 +941,7 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
     '{"action":"call","uri":"/Math/mult","args":{"a":1}}' '{"action":"call","uri":"/Nasty/notexec"}'
     '{"action":"child_metas","uri":"/Nasty/"}' '{"action":"list","uri":"/Nasty/","detail":true}'
     '{"action":"call","uri":"/Util/bitflip","args":{"data":"\u0100"}}'
+    '{"action":"call","uri":"/Nasty/path_message"}'
   )
   rq "${reqs[@]}"
   responses_are ${#reqs[@]}

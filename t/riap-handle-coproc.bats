@@ -40,10 +40,14 @@ moody() { printf '{"action":"call","uri":"/Coproc/moody","args":%s%s}' "$1" "${2
 @test "/Fast/mult, the example coprocess, multiplies like /Math/mult" {
   ask "$EXAMPLES" '{"action":"call","uri":"/Fast/mult","args":{"a":6,"b":7}}' \
                   '{"action":"call","uri":"/Fast/mult","args":{"a":6}}' \
-                  '{"action":"call","uri":"/Fast/mult","args":{"a":-2,"b":3},"v":1.2}'
+                  '{"action":"call","uri":"/Fast/mult","args":{"a":-2,"b":3},"v":1.2}' \
+                  '{"action":"call","uri":"/Fast/mult","args":{"a":9223372036854775807,"b":3}}' \
+                  '{"action":"call","uri":"/Fast/mult","args":{"a":6,"b":7}}'
   is 0 '.[0] == 200 and .[2] == 42'
   is 1 '.[0] == 400 and .[1] == "Missing required argument: b"'
   is 2 '.[0] == 200 and .[2] == -6 and .[3]["riap.v"] == 1.2'
+  is 3 '.[0] == 400 and .[1] == "Integer overflow: 9223372036854775807 * 3 is out of the 64-bit range"'
+  is 4 '.[0] == 200 and .[2] == 42'
 }
 
 @test "per-call facts travel as special arguments: -dry_run, -riap_peer" {

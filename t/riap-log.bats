@@ -89,14 +89,36 @@ seqcheck() { # FILE COUNT
   assert_success
   line=$(cat "$T/a.log")
   [[ $line == *'"- /a b\x01" [args 1500p xxx'* ]]
-  [[ $line == *'x] 0.012ms [res 7 [1,"a"]] 0.240ms' ]]
+  [[ $line == *'x] 0.012ms [res 7 \x5b1,"a"\x5d] 0.240ms' ]]
   args=${line#*\[args 1500p }
   args=${args%%\]*}
   assert_equal "${#args}" 1000
   printf '%s\n' "${REC/res=1:6/res=4:\\x00\\x5c\\xe9\\x20}" | riap-log >"$T/b.log"
-  assert_equal "$(cat "$T/b.log")" "${PERL/\[res 1 6\]/[res 4 \\x00\\\\x e9 ]}" || true
-  run grep -F '[res 4 \x00\\xe9 ]' "$T/b.log"
+  run grep -F '[res 4 \x00\x5c\xe9 ]' "$T/b.log"
   assert_success
+}
+
+@test "perl format: \", [, ], spaces and backslashes from a client are escaped: it cannot forge fields" {
+  local action='call x' uri='/a b" [args 0 ] 0.001ms [res 1 6] 0.001ms "\x41\'
+  local args='{"k":"] 9.9ms [res 1 1] 9.9ms [x\\"}' res='["]","[\\"]'
+  mkrecord -A "$action" -u "$uri" -a "$args" -r "$res" -p '[::1]:5000' >"$T/in"
+  riap-log -a "$T/a.log" <"$T/in"
+  assert_equal "$(wc -l <"$T/a.log")" 1
+  line=$(cat "$T/a.log")
+  # the line's grammar, each field free of its delimiters: exactly 10 fields
+  local re='^([^ ]+) - \[([^][]*)\] "([^" ]*) ([^"]*)" \[args ([0-9]+p?) ([^][]*)\] ([0-9]+\.[0-9]{3}ms) \[res ([0-9]+p?) ([^][]*)\] ([0-9]+\.[0-9]{3}ms)$'
+  [[ $line =~ $re ]] || fail "the line does not parse: $line"
+  assert_equal "${#BASH_REMATCH[@]}" 11
+  assert_equal "${BASH_REMATCH[1]}" '[::1]:5000'
+  assert_equal "${BASH_REMATCH[5]}" "${#args}"
+  assert_equal "${BASH_REMATCH[7]}" 0.012ms
+  assert_equal "${BASH_REMATCH[8]}" "${#res}"
+  assert_equal "${BASH_REMATCH[10]}" 0.240ms
+  # and \xhh undone gives back what the client sent, byte for byte
+  assert_equal "$(printf '%b' "${BASH_REMATCH[3]}")" "$action"
+  assert_equal "$(printf '%b' "${BASH_REMATCH[4]}")" "$uri"
+  assert_equal "$(printf '%b' "${BASH_REMATCH[6]}")" "$args"
+  assert_equal "$(printf '%b' "${BASH_REMATCH[9]}")" "$res"
 }
 
 @test "json format: every field, checked with jq" {

@@ -163,26 +163,63 @@ static void encode_binary(const struct riap_entity *e, const struct riap_req *q,
   free(bytes.s);
 }
 
-/* A function's stderr names files by their paths ("/srv/root/Math/mult: 8:
- * Illegal number", "at /srv/root/Lib/x.pm line 3"); an answer names those
- * under ROOT by their uris and never says where ROOT is. */
-static void hide_root(char *line, const struct riap_entity *e)
+/* A function names files by their paths, in its stderr ("/srv/root/Math/mult:
+ * 8: Illegal number", "at /srv/root/Lib/x.pm line 3") and in its own
+ * messages ("cannot open /srv/root/data/x"): an answer names those under
+ * ROOT by their uris and never says where ROOT is. ROOT here is its real
+ * path, the only one a function is shown ($0, its working directory). */
+static int namechar(char c)
 {
-  size_t pl = strlen(e->path), ul = strlen(e->uri), rl;
-  char *at = line, *p;
-  if (pl <= ul || strcmp(e->path + pl - ul, e->uri)) return;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == '-' || c == '~' || c == '+';
+}
+
+/* hide_root: rewrites the n bytes at s in place, ROOT/x as /x and ROOT
+ * alone as /; returns the new length (never more than n). */
+static size_t hide_root(char *s, size_t n, const struct riap_entity *e)
+{
+  size_t pl = strlen(e->path), ul = strlen(e->uri), rl, i = 0;
+  char *p;
+  if (pl <= ul || strcmp(e->path + pl - ul, e->uri)) return n;
   rl = pl - ul;                                 /* ROOT, without the slash every uri begins with */
-  while ((p = memmem(at, strlen(at), e->path, rl))) {
-    if (p[rl] == '/') memmove(p, p + rl, strlen(p + rl) + 1);
-    at = p + 1;
+  while (i < n && (p = memmem(s + i, n - i, e->path, rl))) {
+    size_t at = (size_t)(p - s), after = at + rl;
+    if (after < n && s[after] == '/') {         /* ROOT/x: /x */
+      memmove(p, p + rl, n - after);
+      n -= rl;
+    } else if (after == n || !namechar(s[after])) {   /* ROOT itself: / (not /srv/root2) */
+      *p = '/';
+      memmove(p + 1, p + rl, n - after);
+      n -= rl - 1;
+    }
+    i = at + 1;
   }
+  return n;
+}
+
+/* the message of a function's own envelope, ROOT hidden as in its stderr */
+static void hide_root_message(struct reply *r, const struct riap_entity *e)
+{
+  size_t n, m;
+  char *copy;
+  json_t *clean;
+  if (!json_is_string(r->message)) return;
+  n = json_string_length(r->message);
+  if (!(copy = malloc(n + 1))) return;
+  memcpy(copy, json_string_value(r->message), n);
+  m = hide_root(copy, n, e);
+  if (m != n && (clean = json_stringn(copy, m))) {
+    json_decref(r->message);
+    r->message = clean;
+  }
+  free(copy);
 }
 
 static void failed(const struct riap_entity *e, const struct riap_exec_result *x, struct reply *r, const char *what)
 {
   char last[512];
   if (riap_exec_lastline(last, sizeof last, x)) {
-    hide_root(last, e);
+    last[hide_root(last, strlen(last), e)] = 0;
     reply_set(r, 500, "%s: %s: %s", e->uri, what, last);
   } else reply_set(r, 500, "%s: %s", e->uri, what);
   carp("warning: ", json_string_value(r->message));
@@ -207,6 +244,7 @@ static int interpret(const struct riap_entity *e, const struct funcmeta *m, stru
   if ((exited_ok || form == RIAP_OUT_ENVELOPE) && riap_funcout_scan(x->out.s, x->out.len, form, &o, what)) {
     r->status = o.status;
     r->message = o.message ? o.message : (o.status == 200 && form != RIAP_OUT_ENVELOPE ? json_string("OK") : 0);
+    hide_root_message(r, e);                /* its result and meta are its own data, passed as they are */
     r->result = o.result;
     r->meta = o.meta;
     return 1;

@@ -3,7 +3,9 @@
  * perl: the line of Perl's Perinci::Access::Simple::Server::Socket:
  *   PEER - [DD/Mon/YYYY:HH:MM:SS +0000] "ACTION URI" [args LEN ARGS] REQT [res LEN RES] REST
  *   times as %.3fms, LEN followed by p when the value was cut, bytes outside
- *   0x20..0x7e as \xhh (the Perl server escapes action and uri so).
+ *   0x20..0x7e as \xhh (the Perl server escapes action and uri so), and
+ *   also the bytes a client could use to forge fields: the backslash, [ and ]
+ *   everywhere, " in the quoted ACTION URI, a space in ACTION.
  * json: one object, every field of the record.
  * tsv: the fields in record order, tab separated, escaped like perl plus
  *   the backslash, so a value never holds a tab and unescaping is exact. */
@@ -44,14 +46,31 @@ static size_t putms(char *d, double t)
   return n;
 }
 
-/* Bytes outside 0x20..0x7e (and the backslash too when bs) as \xhh. */
-static size_t esc(char *d, const char *s, size_t n, int bs)
+/* which bytes esc writes as \xhh, beyond those outside 0x20..0x7e */
+#define ESC_BS    1            /* the backslash */
+#define ESC_BRACK 2            /* [ and ]: they delimit the date, args and res fields */
+#define ESC_QUOTE 4            /* ": it delimits "ACTION URI" */
+#define ESC_SPACE 8            /* space: it splits ACTION from URI */
+#define ESC_FIELD (ESC_BS | ESC_BRACK)
+
+static int plain(unsigned char c, int how)
+{
+  if (c < 0x20 || c > 0x7e) return 0;
+  if (c == '\\') return !(how & ESC_BS);
+  if (c == '[' || c == ']') return !(how & ESC_BRACK);
+  if (c == '"') return !(how & ESC_QUOTE);
+  if (c == ' ') return !(how & ESC_SPACE);
+  return 1;
+}
+
+/* Bytes outside 0x20..0x7e, and those how names, as \xhh. */
+static size_t esc(char *d, const char *s, size_t n, int how)
 {
   size_t o = 0, i = 0;
   while (i < n) {
     size_t j = i;
     unsigned char c;
-    while (j < n && (c = (unsigned char)s[j]) >= 0x20 && c <= 0x7e && !(bs && c == '\\')) ++j;
+    while (j < n && plain((unsigned char)s[j], how)) ++j;
     memcpy(d + o, s + i, j - i);
     o += j - i;
     if (j == n) break;
@@ -121,28 +140,28 @@ static size_t jstr(char *d, const char *s, size_t n)
 static size_t perl(char *d, const struct riap_accessrec_parsed *r)
 {
   size_t o = 0;
-  if (r->peer_n) o += esc(d + o, r->peer, r->peer_n, 0);
+  if (r->peer_n) o += esc(d + o, r->peer, r->peer_n, ESC_BS | ESC_QUOTE | ESC_SPACE);  /* [::1]:N keeps its brackets */
   else d[o++] = '?';
   o += fmt_str(d + o, " - [");
   o += clf(d + o, r->time_sec);
   o += fmt_str(d + o, "] \"");
-  if (r->action_n) o += esc(d + o, r->action, r->action_n, 0);
+  if (r->action_n) o += esc(d + o, r->action, r->action_n, ESC_FIELD | ESC_QUOTE | ESC_SPACE);
   else d[o++] = '-';
   d[o++] = ' ';
-  if (r->uri_n) o += esc(d + o, r->uri, r->uri_n, 0);
+  if (r->uri_n) o += esc(d + o, r->uri, r->uri_n, ESC_FIELD | ESC_QUOTE);
   else d[o++] = '-';
   o += fmt_str(d + o, "\" [args ");
   o += fmt_ulonglong(d + o, r->args_len);
   if (r->args_n < r->args_len) d[o++] = 'p';
   d[o++] = ' ';
-  o += esc(d + o, r->args, r->args_n, 0);
+  o += esc(d + o, r->args, r->args_n, ESC_FIELD);
   o += fmt_str(d + o, "] ");
   o += putms(d + o, r->treq);
   o += fmt_str(d + o, " [res ");
   o += fmt_ulonglong(d + o, r->res_len);
   if (r->res_n < r->res_len) d[o++] = 'p';
   d[o++] = ' ';
-  o += esc(d + o, r->res, r->res_n, 0);
+  o += esc(d + o, r->res, r->res_n, ESC_FIELD);
   o += fmt_str(d + o, "] ");
   o += putms(d + o, r->tres);
   d[o++] = '\n';
@@ -194,19 +213,19 @@ static size_t tsv(char *d, const struct riap_accessrec_parsed *r)
   o += riap_time_fmtiso(d + o, r->time_sec, r->time_usec);
   d[o++] = '\t';
   o += fmt_ulonglong(d + o, (unsigned long long)r->pid);        d[o++] = '\t';
-  o += esc(d + o, r->peer, r->peer_n, 1);                d[o++] = '\t';
-  o += esc(d + o, r->v, r->v_n, 1);                      d[o++] = '\t';
-  o += esc(d + o, r->action, r->action_n, 1);            d[o++] = '\t';
-  o += esc(d + o, r->uri, r->uri_n, 1);                  d[o++] = '\t';
+  o += esc(d + o, r->peer, r->peer_n, ESC_BS);                d[o++] = '\t';
+  o += esc(d + o, r->v, r->v_n, ESC_BS);                      d[o++] = '\t';
+  o += esc(d + o, r->action, r->action_n, ESC_BS);            d[o++] = '\t';
+  o += esc(d + o, r->uri, r->uri_n, ESC_BS);                  d[o++] = '\t';
   o += fmt_ulonglong(d + o, (unsigned long long)r->status);     d[o++] = '\t';
   o += putsecs(d + o, r->treq);                          d[o++] = '\t';
   o += putsecs(d + o, r->tres);                          d[o++] = '\t';
   o += fmt_ulonglong(d + o, r->args_len);                       d[o++] = '\t';
   d[o++] = r->args_n < r->args_len ? '1' : '0';          d[o++] = '\t';
-  o += esc(d + o, r->args, r->args_n, 1);                d[o++] = '\t';
+  o += esc(d + o, r->args, r->args_n, ESC_BS);                d[o++] = '\t';
   o += fmt_ulonglong(d + o, r->res_len);                        d[o++] = '\t';
   d[o++] = r->res_n < r->res_len ? '1' : '0';            d[o++] = '\t';
-  o += esc(d + o, r->res, r->res_n, 1);
+  o += esc(d + o, r->res, r->res_n, ESC_BS);
   d[o++] = '\n';
   return o;
 }

@@ -24,6 +24,15 @@ static int parse(const char *json, char *msg, struct riap_req *r)
     riap_req_free(&r_); \
   } while (0)
 
+/* n bytes, NULs included */
+#define EXPECTN_MSG(json, n, status, message, what) do { \
+    struct riap_req r_; char m_[RIAP_REQ_MSGMAX] = ""; \
+    int st_ = riap_req_parse(&r_, json, n, m_); \
+    CHECK(st_ == (status), what); \
+    CHECK_STR(m_, message, what " (message)"); \
+    riap_req_free(&r_); \
+  } while (0)
+
 int main(void)
 {
   struct riap_req r;
@@ -57,5 +66,18 @@ int main(void)
   EXPECT_MSG("{\"action\":\"call\",\"uri\":\"/f\",\"tx_id\":\"1\"}", 501, "Transaction not supported by server", "tx_id");
   EXPECT("{\"action\":\"complete_arg_elem\",\"uri\":\"/f\",\"arg\":\"a\",\"index\":-1}", 400, "index must be non-negative");
   EXPECT("{\"action\":\"call\",\"uri\":\"/f\",\"n\":123456789012345678901234567890}", 400, "huge integers are refused");
+
+  /* NUL: raw (never JSON), and \u0000 inside request keys' strings */
+  EXPECTN_MSG("{\"action\":\"info\",\0\"uri\":\"/\"}", 28, 400, "Invalid JSON: NUL byte at byte 18", "a raw NUL between tokens");
+  EXPECTN_MSG("{\"action\":\"info\",\"uri\":\"/\"}\0", 28, 400, "Invalid JSON: NUL byte at byte 28", "a raw NUL after the object");
+  EXPECT_MSG("{\"action\":\"info\\u0000junk\",\"uri\":\"/\"}", 400, "Invalid action, please only use letters/numbers",
+             "an action with \\u0000 inside");
+  EXPECT_MSG("{\"action\":\"in fo\",\"uri\":\"/\"}", 400, "Invalid action, please only use letters/numbers",
+             "an action that is not an identifier");
+  EXPECT_MSG("{\"action\":\"call\",\"uri\":\"/M/f\\u0000x\"}", 400,
+             "Invalid value for request key 'uri', must not contain NUL", "a uri with \\u0000 inside");
+  EXPECT_MSG("{\"action\":\"list\",\"uri\":\"/\",\"q\":\"a\\u0000\"}", 400,
+             "Invalid value for request key 'q', must not contain NUL", "a q with \\u0000 inside");
+  EXPECT("{\"action\":\"call\",\"uri\":\"/f\",\"args\":{\"a\":\"x\\u0000y\"}}", 0, "an argument's value may hold \\u0000");
   return UNIT_DONE();
 }
