@@ -40,7 +40,7 @@ FUZZ_SECONDS ?= 10
 FUZZ_CC   ?= clang
 FUZZFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
-.PHONY: all deps test check unit bats run bench install clean fuzz
+.PHONY: all deps test check unit run bench install clean fuzz
 .SECONDEXPANSION:
 
 all: $(BINS) $(PROGS) $(STATICS)
@@ -120,6 +120,10 @@ test: deps
 check:
 	@$(MAKE) --no-print-directory all $(UNITS) $(ASAN_UNITS) $(REPLAYS)
 	@t/run --fast $(B)
+
+# make unit: the unit test programs of lib/, plain and under ASan+UBSan
+unit: $(UNITS) $(ASAN_UNITS)
+	@for u in $(UNITS) $(ASAN_UNITS); do echo "# $$u"; $$u || exit 1; done
 
 # make fuzz FUZZ_SECONDS=N: every harness for N seconds from its seed corpus
 fuzz:
