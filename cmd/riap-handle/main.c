@@ -1,5 +1,6 @@
 /* riap-handle: serves Riap::Simple for the code tree ROOT on stdin/stdout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -156,6 +157,9 @@ int main(int argc, char **argv)
   s.limits.nofile = 256;
   s.limits.nproc = 256;
   options(argc, argv, &s, &lim);
+  /* --log-fd is ours, never a function's nor a backend's (one that is not
+   * open stays so: its records are lost, as they always were) */
+  if (s.log_fd > 2) fcntl(s.log_fd, F_SETFD, FD_CLOEXEC);
   riap_req_setlimits(&lim);
   signal(SIGPIPE, SIG_IGN);
   s.pid = (long)getpid();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_chan.h"
+#include "riap_exec.h"
 #include "riap_time.h"
 #include "listen.h"
 
@@ -70,8 +71,11 @@ static void spawn(unsigned slot)
     signals_child();
     setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
     dup2(G.devnull, 0);
-    if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);    /* the only fd the worker inherits */
-    setenv_num("RIAP_CONTROL_FD", (unsigned long long)sp[1]);
+    /* the channel becomes fd 3, the only fd the worker inherits beyond 0-2:
+     * not the notification fd, nor what our own parent left open */
+    if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0) _exit(111);
+    riap_exec_closefrom(4);
+    setenv("RIAP_CONTROL_FD", "3", 1);
     setenv_num("RIAP_SLOT", slot);
     setenv_num("RIAP_GENERATION", G.gen);
     setenv_num("RIAP_MAX_REQUESTS", G.c.max_requests);
