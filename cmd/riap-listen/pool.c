@@ -412,7 +412,9 @@ void pool_reap(void)
         warn_limited("worker ", num, " died before it was ready; spawning more slowly");
         (void)how;
       } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {
-        carp("warning: worker ", num, " ", how, w->st == WK_BUSY ? " while serving a connection" : "");
+        /* w->conn, not WK_BUSY: the channel's EOF may come first and make it
+         * WK_EXITING (now that its functions no longer hold the channel open) */
+        carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection" : "");
       }
       close_ctl(w);
       if (w->conn) access_end(&w->peer);   /* the connection died with it */
