@@ -5,8 +5,11 @@
  * seconds (argument, default 3) for a CONN and its fd. A connection so
  * stolen has its request read and answered with a forged envelope
  * (j[200,"OK","stolen",...]). Its own answer says what it found:
- * [200,"OK",{"sockets":S,"channels":C,"stolen":K,"fds":[...]}], channels
- * counting the sockets that took a DONE, stolen the connections it got.
+ * [200,"OK",{"sockets":S,"channels":C,"stolen":K,"fds":[...],"grabbed":G}],
+ * channels counting the sockets that took a DONE, stolen the connections
+ * it got. Then it tries the same on every fd of its parent (the worker)
+ * that pidfd_getfd(2) gives it, as a process of the same user may unless
+ * the parent is not dumpable: grabbed counts them.
  * Linked statically (it runs in a chroot too); only the message layout
  * comes from lib/riap_chan.h. */
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include "../../lib/riap_chan.h"
 
 #define FD_MAX 1024
@@ -82,12 +86,31 @@ static int steal(int fd, int wait_ms)
   return m.h.type == RIAP_CHAN_CONN;
 }
 
+/* the parent's fds, taken with pidfd_getfd; each socket tried as above */
+static int grab(int wait_ms, int *channels, int *stolen)
+{
+  int pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0), fd, n = 0;
+  if (pidfd < 0) return 0;
+  for (fd = 0; fd < FD_MAX; fd++) {
+    int g = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (g < 0) continue;
+    n++;
+    if (is_socket(g) && send_done(g)) {
+      ++*channels;
+      *stolen += steal(g, wait_ms);
+    }
+    close(g);
+  }
+  close(pidfd);
+  return n;
+}
+
 int main(void)
 {
   char in[65536], *w;
   size_t len = 0;
   ssize_t n;
-  int fd, sockets = 0, channels = 0, stolen = 0, wait_ms = 3000, first = 1;
+  int fd, sockets = 0, channels = 0, stolen = 0, wait_ms = 3000, first = 1, grabbed;
   while (len < sizeof in - 1 && (n = read(0, in + len, sizeof in - 1 - len)) > 0) len += (size_t)n;
   in[len] = 0;
   if ((w = strstr(in, "\"wait\":"))) wait_ms = atoi(w + 7) * 1000;
@@ -102,6 +125,7 @@ int main(void)
     channels++;
     stolen += steal(fd, wait_ms);
   }
-  printf("],\"sockets\":%d,\"channels\":%d,\"stolen\":%d}]\n", sockets, channels, stolen);
+  grabbed = grab(wait_ms, &channels, &stolen);
+  printf("],\"sockets\":%d,\"channels\":%d,\"stolen\":%d,\"grabbed\":%d}]\n", sockets, channels, stolen, grabbed);
   return 0;
 }
