@@ -193,6 +193,9 @@ static int open_pipe(struct riap_conn *c, const struct riap_url *u) {
   sigdelset(&all, SIGSTOP);
   r = posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   if (!r) r = posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  /* the backend gets fds 0-2 only, whatever its parent holds without
+   * close-on-exec (a worker's control channel: issue 14) */
+  if (!r) r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   if (!r) r = posix_spawnattr_setsigmask(&at, &none);
   if (!r) r = posix_spawnattr_setsigdefault(&at, &all);
   if (!r) r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

@@ -53,6 +53,16 @@ static void limit(int resource, unsigned long long v)
   setrlimit(resource, &r);      /* it can only lower what was inherited; failing that, the old limit stays */
 }
 
+void riap_exec_closefrom(unsigned fd)
+{
+  struct rlimit r;
+  unsigned max;
+  if (close_range(fd, ~0U, 0) == 0) return;
+  /* before Linux 5.9: every fd the limit allows, the rest cannot exist */
+  max = getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < (1u << 20) ? (unsigned)r.rlim_cur : 1u << 20;
+  for (; fd < max; fd++) close((int)fd);
+}
+
 /* the child's side, between vfork and execve: only async-signal-safe calls,
  * nothing written to memory but *err */
 static void child(const char *path, char *const *argv, char *const *envp, const char *dir, int in, int out,
@@ -68,6 +78,10 @@ static void child(const char *path, char *const *argv, char *const *envp, const 
     if (old.sa_handler != SIG_DFL) sigaction(sig, &dfl, 0);
   }
   if (setpgid(0, 0) || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || (dir && chdir(dir))) goto fail;
+  /* fds 0-2 and nothing else, whatever was left without close-on-exec:
+   * a worker's control channel would hand the function other clients'
+   * connections (issue 14) */
+  riap_exec_closefrom(3);
   if (limits) {
     limit(RLIMIT_CPU, limits->cpu_s);
     limit(RLIMIT_AS, limits->as_bytes);

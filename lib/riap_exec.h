@@ -1,4 +1,4 @@
-/* riap_exec.h: run one program with posix_spawn (no shell): bytes in on its
+/* riap_exec.h: run one program with vfork and execve (no shell), fds 0-2 only: bytes in on its
  * stdin, its stdout collected up to a cap, the tail of its stderr kept, a
  * deadline after which its whole process group is killed. */
 #ifndef RIAP_EXEC_H
@@ -58,6 +58,11 @@ int riap_exec_run(const struct riap_exec *x, struct riap_exec_result *r);
  * returns 0, or the errno. */
 int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in, int out, int err,
                     const struct riap_exec_limits *limits, pid_t *pid);
+
+/* riap_exec_closefrom: closes every fd from fd up (close_range, or one by
+ * one up to the fd limit where the kernel lacks it); async-signal-safe, for
+ * a child between fork and exec. Returns nothing: it cannot fail. */
+void riap_exec_closefrom(unsigned fd);
 
 /* riap_exec_lastline: copies the last non-empty stderr line of r into dest
  * (size bytes, NUL-terminated, control bytes replaced by '?');

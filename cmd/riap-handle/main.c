@@ -1,5 +1,6 @@
 /* riap-handle: serves Riap::Simple for the code tree ROOT on stdin/stdout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <errmsg.h>
@@ -145,6 +147,10 @@ int main(int argc, char **argv)
   struct riap_req_limits lim = { 0, 0, 0 };
 
   errmsg_iam("riap-handle");
+  /* not dumpable: a function runs as our user, and could otherwise take
+   * any fd of ours (the control channel, a client's connection) with
+   * pidfd_getfd(2) or ptrace(2), however clean the fds we give it */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) diesys(111, "fatal: unable to set PR_SET_DUMPABLE");
   memset(&s, 0, sizeof s);
   s.timeout_ms = 0;                 /* unset: 120 s, or RIAP_TIMEOUT in worker mode */
   s.max_line = 1048576;
@@ -156,6 +162,9 @@ int main(int argc, char **argv)
   s.limits.nofile = 256;
   s.limits.nproc = 256;
   options(argc, argv, &s, &lim);
+  /* --log-fd is ours, never a function's nor a backend's (one that is not
+   * open stays so: its records are lost, as they always were) */
+  if (s.log_fd > 2) fcntl(s.log_fd, F_SETFD, FD_CLOEXEC);
   riap_req_setlimits(&lim);
   signal(SIGPIPE, SIG_IGN);
   s.pid = (long)getpid();

@@ -4,6 +4,7 @@
  * (PARK) once it is idle or closes it (DONE), and keeps its scoreboard slot
  * (riap-scoreboard(5)) up to date. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -171,6 +172,9 @@ int worker_run(struct server *s, int argc, char **argv)
 
   memset(&w, 0, sizeof w);
   w.ctl = (int)env_number("RIAP_CONTROL_FD", 0, 1 << 20);
+  /* riap-listen passes it without close-on-exec, as it must: set it back at
+   * once, or every function we run could take connections on it (issue 14) */
+  if (w.ctl > 2 && fcntl(w.ctl, F_SETFD, FD_CLOEXEC) < 0) diesys(111, "fatal: bad RIAP_CONTROL_FD");
   slot = env_number("RIAP_SLOT", 0, 1 << 20);
   gen = env_number("RIAP_GENERATION", 0, 0xffffffffUL);
   w.max_requests = env_number("RIAP_MAX_REQUESTS", 0, (unsigned long)-1);
@@ -220,7 +224,8 @@ int worker_run(struct server *s, int argc, char **argv)
   }
   server_start(s);                            /* after the scoreboard: its path is outside ROOT */
   /* the functions this worker runs get none of this (riap-handle passes a
-   * clean environment anyway), nor do they see the channel (close-on-exec) */
+   * clean environment anyway); the channel is close-on-exec since we read
+   * RIAP_CONTROL_FD, and riap_exec_spawn closes every fd above 2 besides */
   unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
   unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
   unsetenv("RIAP_NAME"); unsetenv("RIAP_PARK_DELAY");

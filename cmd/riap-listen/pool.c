@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_chan.h"
+#include "riap_exec.h"
 #include "riap_time.h"
 #include "listen.h"
 
@@ -70,11 +71,11 @@ static void spawn(unsigned slot)
     signals_child();
     setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
     dup2(G.devnull, 0);
-    /* the only fd the worker inherits: not the notification fd, nor any
-     * other fd our caller left open without close-on-exec */
-    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);
-    setenv_num("RIAP_CONTROL_FD", (unsigned long long)sp[1]);
+    /* the channel becomes fd 3, the only fd the worker inherits beyond 0-2:
+     * not the notification fd, nor what our own parent left open */
+    if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0) _exit(111);
+    riap_exec_closefrom(4);
+    setenv("RIAP_CONTROL_FD", "3", 1);
     setenv_num("RIAP_SLOT", slot);
     setenv_num("RIAP_GENERATION", G.gen);
     setenv_num("RIAP_MAX_REQUESTS", G.c.max_requests);
@@ -411,7 +412,9 @@ void pool_reap(void)
         warn_limited("worker ", num, " died before it was ready; spawning more slowly");
         (void)how;
       } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {
-        carp("warning: worker ", num, " ", how, w->st == WK_BUSY ? " while serving a connection" : "");
+        /* w->conn, not WK_BUSY: the channel's EOF may come first and make it
+         * WK_EXITING (now that its functions no longer hold the channel open) */
+        carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection" : "");
       }
       close_ctl(w);
       if (w->conn) access_end(&w->peer);   /* the connection died with it */
