@@ -111,16 +111,22 @@ warm_up() { # PORT: one meta request, answered
 # calls FILE: how many /Fast/mult calls FILE logs; distinct: how many distinct a
 calls() { grep -c '"call /Fast/mult"' "$1" 2>/dev/null || true; }
 distinct() { grep -o '"call /Fast/mult" \[args [0-9]*p\? {"a":[0-9]*' "$1" | sed 's/.*"a"://' | sort -un | wc -l; }
+progress() { stat -c %s "$T/progress" 2>/dev/null || echo 0; }
+progress_at_least() { [ "$(progress)" -ge "$1" ]; }
+stalled() { # N: answers stopped coming, short of N
+  local a; a=$(progress); sleep 1; [ "$(progress)" = "$a" ] && [ "$a" -lt "$1" ]
+}
 calls_are() { [ "$(calls "$2")" -eq "$1" ]; }
 load_done() { [ -s "$T/load.out" ]; }
 
 @test "after a kill -9 of riap-log and a full disk: nothing lost once space is freed; TERM stops the listener" {
   need_root
-  local port n=2400 old
+  local port n=16000 old
   port=$(free_port)
   MNT=$T/mnt
   mkdir "$MNT"
-  mount -t tmpfs -o size=1m tmpfs "$MNT"
+  # 6 MB: room for every line once the filler is gone (1.8 MB), not before
+  mount -t tmpfs -o size=6m tmpfs "$MNT"
   listen -p "127.0.0.1:$port" --start-servers 4 \
     --access-log-path "$MNT/access.log" --error-log-path "$T/error.log"
   warm_up "$port"
@@ -132,15 +138,20 @@ load_done() { [ -s "$T/load.out" ]; }
   dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
   run sh -c "echo x >>'$MNT/probe'"
   assert_failure                       # the disk is full
-  # 2400 lines of about 1 KB: more than riap-log holds (1 MiB) and the
-  # pipe holds (1 MiB), so the workers wait on the pipe as well
-  perl "$LOADPL" "$port" 4 $((n / 4)) 1000 0 >"$T/load.out" 2>"$T/load.err" &
+  # 16000 records of about 230 bytes (access lines of about 110): more
+  # than riap-log holds (1 MiB) and the pipe holds (1 MiB), so the workers
+  # wait on the pipe as well, and the pipe is full to its last bytes
+  perl "$LOADPL" "$port" 4 $((n / 4)) 0 0 "$T/nostop" "$T/progress" >"$T/load.out" 2>"$T/load.err" &
   echo $! >>"$T/pids"
   # riap-log says so on its stderr (the listener's own), not into its input
   wait_for "riap-log to report the full disk" 30 \
     grep -q "riap-log: warning: unable to write to $MNT/access.log.*No space left on device" "$T/err"
-  sleep 2                              # a chance for the pipe to fill too (nothing is asserted on it)
-  rm "$MNT/fill" "$MNT/probe" 2>/dev/null || rm -f "$MNT/fill"
+  wait_for "the workers to wait on the full pipe" 60 stalled "$n"
+  ! load_done
+  # riap-log retries (every 5 s) with its pipe full: where the riap-log of
+  # old wrote its complaint into its own input, and waited for ever
+  sleep 11
+  rm -f "$MNT/fill" "$MNT/probe"
   wait_for "every call answered" 120 load_done
   assert_equal "$(cat "$T/load.out")" "$n"
   wait_for "every access line" 60 calls_are "$n" "$MNT/access.log"
@@ -186,9 +197,6 @@ load_done() { [ -s "$T/load.out" ]; }
   run wait "$LPID"
   assert_success
 }
-
-progress() { stat -c %s "$T/progress" 2>/dev/null || echo 0; }
-progress_at_least() { [ "$(progress)" -ge "$1" ]; }
 
 @test "riap-log stopped under load and unable to start again: the listener serves on, restarts it with back-off, every line arrives" {
   local port old at n

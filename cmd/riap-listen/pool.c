@@ -70,6 +70,7 @@ static void spawn(unsigned slot)
     signals_child();
     setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
     dup2(G.devnull, 0);
+    logger_child();                                  /* 1 and 2: riap-log's pipe, blocking */
     if (fcntl(sp[1], F_SETFD, 0) < 0) _exit(111);    /* the only fd the worker inherits */
     setenv_num("RIAP_CONTROL_FD", (unsigned long long)sp[1]);
     setenv_num("RIAP_SLOT", slot);
