@@ -241,3 +241,33 @@ load_done() { [ -s "$T/load.out" ]; }
   run wait "$LPID"
   assert_success
 }
+
+@test "with the disk still full and the workers waiting on the pipe, TERM stops the listener after --grace" {
+  need_root
+  local port n=16000 old
+  port=$(free_port)
+  MNT=$T/mnt
+  mkdir "$MNT"
+  mount -t tmpfs -o size=6m tmpfs "$MNT"
+  listen -p "127.0.0.1:$port" --start-servers 4 --grace 2 \
+    --access-log-path "$MNT/access.log" --error-log-path "$T/error.log"
+  warm_up "$port"
+  wait_for "the first access line" 10 grep -q 'meta /Fast/mult' "$MNT/access.log"
+  old=$(rlog)
+  kill -KILL "$old"
+  wait_for "riap-log restarted" 10 rlog_is_not "$old"
+  RLOG_SEEN=$(rlog)
+  dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
+  perl "$LOADPL" "$port" 4 $((n / 4)) 0 0 "$T/nostop" "$T/progress" >"$T/load.out" 2>"$T/load.err" &
+  echo $! >>"$T/pids"
+  wait_for "the workers to wait on the full pipe" 60 stalled "$n"
+  # the listener's own lines ("grace period over") find the pipe full:
+  # dropped, never waited for
+  kill -TERM "$LPID"
+  wait_for "the listener to stop" 20 bash -c "! kill -0 $LPID 2>/dev/null"
+  run wait "$LPID"
+  assert_success
+  # riap-log still holds what it read, and says so where it can
+  grep -q "riap-listen: warning: riap-log (pid $RLOG_SEEN) has not written everything yet; leaving it to finish" "$T/err"
+  kill -0 "$RLOG_SEEN"
+}
