@@ -217,17 +217,28 @@ seqcheck() { # FILE COUNT
   assert_equal "$(tail -1 "$T/acc/current" | grep -o 'mult/[0-9]*')" "mult/101"
 }
 
-@test "a directory has one writer: a second riap-log on it exits 111" {
-  mkfifo "$T/in"
+@test "a directory has one writer: a second riap-log waits for the lock, then writes" {
+  mkfifo "$T/in" "$T/in2"
   riap-log -a "$T/acc/" <"$T/in" &
   pids+=($!)
   exec 7>"$T/in"
-  waitfor '[ -e "$T/acc/current" ]'
-  run --separate-stderr riap-log -a "$T/acc/" </dev/null
-  assert_equal "$status" 111
-  assert_equal "$stderr" "riap-log: fatal: unable to lock $T/acc/: another process writes there"
+  mkrecord -n 2 -q >&7
+  waitfor '[ "$(wc -l <"$T/acc/current")" = 2 ]'
+  riap-log -a "$T/acc/" -r 1 <"$T/in2" 2>"$T/stderr2" 7>&- &
+  pids+=($!)
+  exec 8>"$T/in2"
+  mkrecord -n 3 -q -S 3 >&8
+  waitfor 'grep -q "unable to lock" "$T/stderr2"'
+  assert_equal "$(cat "$T/stderr2")" "riap-log: warning: unable to lock $T/acc/: another process writes there (retrying every 1 s, nothing dropped)"
+  kill -0 "${pids[1]}"                 # waiting, not gone
+  assert_equal "$(wc -l <"$T/acc/current")" 2
   exec 7>&-
   reap "${pids[0]}"
+  exec 8>&-
+  reap "${pids[1]}"
+  run seqcheck "$T/acc/current" 5
+  assert_output ""
+  grep -q "info: writing to $T/acc/ again" "$T/stderr2"
 }
 
 @test "SIGHUP reopens the file after an external rename" {

@@ -1,15 +1,12 @@
 /* daemon.c: the process around the loop: default paths, the pid file,
- * readiness, --daemonize, the process title, riap-log for the log paths. */
+ * readiness, --daemonize, the process title. riap-log is in logger.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <errmsg.h>
-#include "riap_time.h"
 #include "listen.h"
 
 /* /var/run/NAME.x for root (/var/log for logs), else $HOME/NAME.x */
@@ -142,80 +139,4 @@ void daemonize(void)
   /* a daemon has no terminal to write to: the logs go to files */
   if (!G.c.access_log) G.c.access_log = default_path("-access.log");
   if (!G.c.error_log) G.c.error_log = default_path("-error.log");
-}
-
-static const char *logger_path(void)
-{
-  static char path[4200];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-  if (n > 0) {
-    char *slash;
-    path[n] = 0;
-    slash = strrchr(path, '/');
-    if (slash) {
-      strcpy(slash + 1, "riap-log");
-      if (access(path, X_OK) == 0) return path;
-    }
-  }
-  return "riap-log";
-}
-
-static void logger_spawn(void)
-{
-  const char *argv[6];
-  pid_t pid;
-  argv[0] = logger_path();
-  argv[1] = "-a";
-  argv[2] = G.c.access_log ? G.c.access_log : "-";
-  argv[3] = "-e";
-  argv[4] = G.c.error_log ? G.c.error_log : "-";
-  argv[5] = 0;
-  pid = fork();
-  if (pid < 0) { G.log_restart_at = riap_time_monoms() + 1000; return; }
-  if (pid == 0) {
-    signals_child();
-    setpgid(0, 0);                         /* it ends at EOF, after everyone else */
-    dup2(G.log_rd, 0);
-    if (G.c.daemonize) { dup2(G.devnull, 1); dup2(G.devnull, 2); }   /* no terminal to hold */
-    close_range(3, ~0U, 0);                /* it needs 0, 1 and 2 only */
-    execvp(argv[0], (char *const *)argv);
-    carp("fatal: unable to run riap-log: ", strerror(errno));
-    _exit(111);
-  }
-  G.log_pid = pid;
-}
-
-void logger_start(void)
-{
-  int p[2];
-  if (!G.c.access_log && !G.c.error_log) return;
-  if (pipe2(p, O_CLOEXEC) < 0) diesys(111, "fatal: pipe");
-  G.log_rd = p[0];
-  logger_spawn();
-  if (!G.log_pid) diesys(111, "fatal: unable to fork riap-log");
-  /* from here on every line of ours and of the workers goes to riap-log */
-  if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0) diesys(111, "fatal: dup2");
-  close(p[1]);
-}
-
-void logger_reaped(int status)
-{
-  G.log_pid = 0;
-  if (G.stopping) return;
-  /* the pipe is still open (we hold its read end): nothing written is lost,
-   * a new riap-log picks up where the old one stopped */
-  (void)status;
-  sleep(1);
-  logger_spawn();
-  carp("warning: riap-log died; restarted it");
-}
-
-void logger_finish(void)
-{
-  int status;
-  if (!G.log_pid) return;
-  close(G.log_rd);
-  dup2(G.devnull, 1);                      /* EOF for riap-log once the workers are gone */
-  dup2(G.devnull, 2);
-  while (waitpid(G.log_pid, &status, 0) < 0 && errno == EINTR) ;
 }

@@ -129,9 +129,7 @@ struct global {
   unsigned fails;                /* workers in a row that died before ready */
   long long spawn_after;         /* back-off: no spawn before this (ms) */
   long long last_warn, last_retire, accept_after;
-  pid_t log_pid;                 /* riap-log, 0 when none */
-  int log_rd;                    /* the log pipe's read end, kept for restarts */
-  long long log_restart_at;
+  pid_t log_pid;                 /* riap-log, 0 when none (logger.c) */
   char *title; size_t title_len;
   unsigned long nconns;          /* client connections open (ours and the workers') */
   int dropped;                   /* the listener itself runs as --user */
@@ -237,11 +235,22 @@ void pidfile_write(void);
 void pidfile_remove(void);
 /* daemonize: forks; the parent exits once the child is ready. */
 void daemonize(void);
-/* logger_start: spawns riap-log for --access-log-path/--error-log-path and
- * makes its pipe our fd 1 and 2. */
-void logger_start(void);
-void logger_reaped(int status);
-void logger_finish(void);
 const char *default_path(const char *suffix);
+
+/* logger.c */
+/* logger_start: with --access-log-path or --error-log-path, spawns riap-log
+ * on a new pipe and makes that pipe our fd 1 and 2 (non-blocking for us);
+ * riap-log gets our original stdout and stderr. Exits 111 on failure. */
+void logger_start(void);
+/* logger_child: in a new worker: fd 1 and 2 become the pipe, blocking. */
+void logger_child(void);
+/* logger_reaped: riap-log ended with status: schedules its restart (back-off). */
+void logger_reaped(int status);
+/* logger_tick: restarts riap-log when due; returns ms until the next
+ * attempt, -1 when none is due. */
+long logger_tick(void);
+/* logger_finish: at exit: closes our ends of the pipe and waits for riap-log
+ * to write everything (until --grace runs out, or TERM comes again). */
+void logger_finish(void);
 
 #endif

@@ -326,7 +326,8 @@ int main(int argc, char **argv)
   for (;;) {
     struct epoll_event evs[64];
     int n, k, term = 0, hup = 0, chld = 0;
-    long wait = pool_tick();
+    long wait = pool_tick(), lwait = logger_tick();
+    if (lwait >= 0 && (wait < 0 || lwait < wait)) wait = lwait;
     if (G.stopping && !pool_live() && !G.qlen) break;
     sockets_watch(!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() >= G.accept_after);
     if (!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() < G.accept_after) {

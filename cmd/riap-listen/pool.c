@@ -71,6 +71,7 @@ static void spawn(unsigned slot)
     signals_child();
     setpgid(0, 0);                                   /* the terminal's ^C is the listener's to handle */
     dup2(G.devnull, 0);
+    logger_child();                                  /* 1 and 2: riap-log's pipe, blocking */
     /* the channel becomes fd 3, the only fd the worker inherits beyond 0-2:
      * not the notification fd, nor what our own parent left open */
     if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0) _exit(111);

@@ -99,14 +99,24 @@ void dest_commit(struct dest *d, size_t n)
   d->len += n;
 }
 
-static void fail(struct dest *d, long long now_ms, const char *what)
+/* Said on the first failure, when the reason changes, and then once a
+ * minute: a disk full for hours is not a line every few seconds. */
+void dest_fail(struct dest *d, long long now_ms, const char *what)
 {
   char n[16];
   int e = errno;
-  snprintf(n, sizeof n, "%u", d->retry);
-  errno = e;
-  if (d->kind == DEST_STDOUT && errno == EPIPE) diesys(111, "fatal: unable to ", what, " ", d->name);
-  carpsys("warning: unable to ", what, " ", d->name, " (retrying every ", n, " s, nothing dropped)");
+  if (d->kind == DEST_STDOUT && e == EPIPE) diesys(111, "fatal: unable to ", what, " ", d->name);
+  if (!d->failing || e != d->lasterr || now_ms - d->warned_at >= DEST_WARN_EVERY_MS) {
+    snprintf(n, sizeof n, "%u", d->retry);
+    if (e == EWOULDBLOCK && d->kind == DEST_DIR)
+      carp("warning: unable to lock ", d->name, ": another process writes there (retrying every ", n, " s, nothing dropped)");
+    else {
+      errno = e;
+      carpsys("warning: unable to ", what, " ", d->name, " (retrying every ", n, " s, nothing dropped)");
+    }
+    d->warned_at = now_ms;
+    d->lasterr = e;
+  }
   d->failing = 1;
   d->retry_at = now_ms + 1000LL * d->retry;
 }
@@ -201,14 +211,14 @@ int dest_flush(struct dest *d, long long now_ms)
 {
   if (!d->len) return 1;
   if (d->failing && now_ms < d->retry_at) return 0;
-  if (d->fd < 0 && dest_open(d) < 0) { fail(d, now_ms, "open"); return 0; }
+  if (d->fd < 0 && dest_open(d) < 0) { dest_fail(d, now_ms, "open"); return 0; }
   while (d->len) {
     size_t n = d->len, w;
     if (d->kind == DEST_DIR) {
       int r;
       n = chunk(d, &r);
       if (r) {
-        if (rotate(d) < 0) { fail(d, now_ms, "rotate"); return 0; }
+        if (rotate(d) < 0) { dest_fail(d, now_ms, "rotate"); return 0; }
         continue;
       }
     }
@@ -220,7 +230,7 @@ int dest_flush(struct dest *d, long long now_ms)
       d->cursize += w;
       d->dirty = 1;
     }
-    if (w < n) { fail(d, now_ms, "write to"); return 0; }
+    if (w < n) { dest_fail(d, now_ms, "write to"); return 0; }
   }
   if (d->fsync_each && dest_sync(d) < 0) carpsys("warning: unable to fsync ", d->name);
   if (d->failing) {
@@ -245,7 +255,7 @@ void dest_reopen(struct dest *d, long long now_ms)
   if (d->dirfd >= 0) close(d->dirfd);
   d->dirfd = -1;
   d->midline = 0;
-  if (dest_open(d) < 0) { fail(d, now_ms, "reopen"); return; }
+  if (dest_open(d) < 0) { dest_fail(d, now_ms, "reopen"); return; }
   d->failing = 0;
 }
 

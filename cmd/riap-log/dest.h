@@ -19,6 +19,7 @@ struct dest {
   unsigned retry;                   /* seconds between attempts */
   char *buf;  size_t start, len, bound, extra;
   int failing;  long long retry_at; /* monotonic ms of the next attempt */
+  int lasterr;  long long warned_at; /* the failure last reported, and when */
   int midline;                      /* the last byte written was not '\n' */
   int dirty;                        /* written since the last fsync */
 };
@@ -45,6 +46,12 @@ void dest_commit(struct dest *d, size_t n);
  * rotates as needed. Returns 1 when nothing is pending, 0 otherwise.
  * A broken stdout pipe is fatal (111). */
 int dest_flush(struct dest *d, long long now_ms);
+
+/* dest_fail: the attempt to what (open, write to, ...) failed with errno:
+ * says so on stderr (rate-limited: DEST_WARN_EVERY_MS while the reason
+ * stays the same) and sets the next attempt; a broken stdout pipe is fatal. */
+#define DEST_WARN_EVERY_MS 60000
+void dest_fail(struct dest *d, long long now_ms, const char *what);
 
 /* dest_wait: returns ms until the next attempt, -1 when none is due. */
 long long dest_wait(const struct dest *d, long long now_ms);

@@ -122,10 +122,18 @@ static int flush(long long now)
 static void setdest(struct dest *d, const char *spec, size_t bound, size_t extra)
 {
   if (dest_init(d, spec, bound, extra) < 0) die(111, "fatal: out of memory");
-  if (dest_open(d) < 0) {
-    if (errno == EWOULDBLOCK) die(111, "fatal: unable to lock ", d->path, ": another process writes there");
+}
+
+/* A log that cannot be opened at start is a mistake to report at once,
+ * unless time may cure it: a lock held by another writer, a full disk, no
+ * fd or memory to spare. Then riap-log waits and retries, as for a write. */
+static void opendest(struct dest *d)
+{
+  if (dest_open(d) == 0) return;
+  if (errno != EWOULDBLOCK && errno != ENOSPC && errno != EDQUOT && errno != EMFILE
+      && errno != ENFILE && errno != ENOMEM)
     diesys(111, "fatal: unable to open ", d->path);
-  }
+  dest_fail(d, riap_time_monoms(), "open");
 }
 
 int main(int argc, char **argv)
@@ -185,6 +193,8 @@ int main(int argc, char **argv)
   acc->maxfiles = err->maxfiles = (unsigned)maxfiles;
   acc->fsync_each = err->fsync_each = dofsync;
   acc->retry = err->retry = (unsigned)retry;
+  opendest(acc);
+  if (err != acc) opendest(err);
 
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&set);
