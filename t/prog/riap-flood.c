@@ -12,7 +12,8 @@
  * A connection the server closes (or refuses) is opened again after
  * 0.25 s, so the pressure lasts. Runs until TERM or INT, then prints one
  * line: connects=N closed=N open=N 408=N 503=N other=N (answers read by
- * the slow clients). Exit 0; 100 usage, 111 system failure. */
+ * the slow clients, and the first answer a pipelining client finds when
+ * the server closes). Exit 0; 100 usage, 111 system failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -142,7 +143,7 @@ static void event(struct conn *c, unsigned idx, unsigned ev, long long t)
   }
   if (c->slow && (ev & EPOLLIN) && !drain(c)) { shut(c, t); return; }
   if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-    if (c->slow && !(ev & EPOLLIN)) drain(c);  /* the answer before the end */
+    if (!c->slow || !(ev & EPOLLIN)) drain(c);  /* the first answer, before the end */
     shut(c, t);
     return;
   }
