@@ -6,8 +6,9 @@
 # answer) runs beside a normal client from another address (or another uid
 # on a Unix socket), which must get every answer within a generous
 # deadline: 20 calls in 10 s, where it needs well under a second alone.
-# Every process a test starts is killed by its pid in teardown; ports are
-# picked at run time.
+# Every process a test starts is killed by its pid in teardown (--grace 1:
+# the flood's pipelined calls would keep a stopping listener busy); ports
+# are picked at run time.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -146,7 +147,7 @@ most_busy() {
 
 @test "--max-clients 20: 200 slow and 100 pipelining clients from 127.0.0.1; a client from 127.0.0.2 gets 20 answers in 10 s" {
   local port most; port=$(free_port)
-  listen -p "127.0.0.1:$port" --max-clients 20
+  listen -p "127.0.0.1:$port" --max-clients 20 --grace 1
   flood -b 127.0.0.1 -s 200 -p 100 "127.0.0.1:$port"
   # the flood holds all the workers it may (half of the pool by default)
   wait_for "the flood to hold workers" 30 at_least_busy "$LO1" 10
@@ -161,7 +162,7 @@ most_busy() {
 
 @test "the defaults (150 workers, 256 connections per address): the same flood from 127.0.0.1 leaves room for 127.0.0.2" {
   local port; port=$(free_port)
-  listen -p "127.0.0.1:$port"
+  listen -p "127.0.0.1:$port" --grace 1
   flood -b 127.0.0.1 -s 200 -p 100 "127.0.0.1:$port"
   wait_for "the flood to hold workers" 60 at_least_busy "$LO1" 75
   run perl "$NORMAL" --from 127.0.0.2 "127.0.0.1:$port" 20 10
@@ -177,7 +178,7 @@ most_busy() {
 
 @test "Unix socket: a flood from uid 0 leaves room for uid 65534 (the cap is by peer uid)" {
   local most
-  listen -s "$PUB/f.sock" --socket-mode 0666 --max-clients 20
+  listen -s "$PUB/f.sock" --socket-mode 0666 --max-clients 20 --grace 1
   flood -s 200 -p 100 "unix:$PUB/f.sock"
   wait_for "the flood to hold workers" 30 at_least_busy "uid=0," 10
   run setpriv --reuid=nobody --regid=nogroup --clear-groups perl "$NORMAL" "unix:$PUB/f.sock" 20 10
