@@ -1,6 +1,8 @@
 /* access.c: who may connect and how many: --allow-uid/--allow-gid on Unix
  * sockets (SO_PEERCRED, SO_PEERGROUPS), --allow/--deny CIDR rules on TCP
- * (lib/riap_acl.c), --max-conns and --max-per-ip; and the privileges the
+ * (lib/riap_acl.c), --max-conns and --max-per-ip, and the table of remote
+ * addresses that --max-per-ip and --max-workers-per-ip count by (struct
+ * addr: conns.c and pool.c keep its worker counts); and the privileges the
  * workers (and, with --drop-listener, the listener) run with: --user,
  * --group, --allow-root, --chroot. See riap-listen(8), ACCESS CONTROL and
  * PRIVILEGES. */
@@ -21,12 +23,7 @@
 #define REFUSAL_LINES 10          /* refusal lines logged per second at most */
 #define IP_BUCKETS 4096
 
-struct ipcount {                  /* open connections of one remote address */
-  struct ipcount *next;
-  unsigned char ip[16];
-  unsigned n;
-};
-static struct ipcount *buckets[IP_BUCKETS];
+static struct addr *buckets[IP_BUCKETS];
 
 static unsigned long number_id(const char *opt, const char *s)
 {
@@ -225,18 +222,48 @@ void access_chown(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-static unsigned hash(const unsigned char ip[16])
+static unsigned hash(const unsigned char key[17])
 {
   unsigned h = 2166136261u, i;
-  for (i = 0; i < 16; i++) h = (h ^ ip[i]) * 16777619u;
+  for (i = 0; i < 17; i++) h = (h ^ key[i]) * 16777619u;
   return h % IP_BUCKETS;
 }
 
-static struct ipcount **find(const unsigned char ip[16])
+static struct addr **find(const unsigned char key[17])
 {
-  struct ipcount **p = &buckets[hash(ip)];
-  while (*p && memcmp((*p)->ip, ip, 16)) p = &(*p)->next;
+  struct addr **p = &buckets[hash(key)];
+  while (*p && memcmp((*p)->key, key, 17)) p = &(*p)->next;
   return p;
+}
+
+/* the address a connection counts under: an IPv4 address; an IPv6 address
+ * by its /64 (one host, or one site's LAN, usually holds a whole /64); a
+ * Unix peer by its uid. 0 when there is none (no credentials). */
+static int addr_key(int tcp, const struct riap_peer *p, unsigned char key[17])
+{
+  static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+  memset(key, 0, 17);
+  if (!tcp) {
+    uint32_t uid;
+    if (p->uid < 0) return 0;
+    uid = (uint32_t)p->uid;
+    key[0] = 'u';
+    memcpy(key + 1, &uid, sizeof uid);
+    return 1;
+  }
+  if (!riap_acl_scanip(p->remoteip, key + 1)) return 0;
+  if (!memcmp(key + 1, mapped, 12)) key[0] = '4';
+  else { key[0] = '6'; memset(key + 9, 0, 8); }
+  return 1;
+}
+
+void access_each(void (*f)(struct addr *))
+{
+  unsigned i;
+  for (i = 0; i < IP_BUCKETS; i++) {
+    struct addr *a = buckets[i];
+    while (a) { struct addr *next = a->next; f(a); a = next; }
+  }
 }
 
 /* one line per refusal, at most REFUSAL_LINES a second; the rest counted */
@@ -293,12 +320,13 @@ static int uid_allowed(const struct riap_peer *p, int fd)
   return 0;
 }
 
-int access_admit(int fd, unsigned li, const struct riap_peer *p)
+int access_admit(int fd, unsigned li, const struct riap_peer *p, struct addr **a)
 {
   const struct conf *c = &G.c;
-  unsigned char ip[16];
+  unsigned char ip[16], key[17];
   int tcp = G.ls[li].addr.family != AF_UNIX;
   int have_ip = tcp && riap_acl_scanip(p->remoteip, ip);
+  *a = 0;
   if (!tcp && !uid_allowed(p, fd)) {
     refusal_log(p, "uid and gid not in --allow-uid/--allow-gid");
     refuse(fd, FORBIDDEN, sizeof FORBIDDEN - 1);
@@ -314,35 +342,33 @@ int access_admit(int fd, unsigned li, const struct riap_peer *p)
     refuse(fd, TOO_MANY, sizeof TOO_MANY - 1);
     return 0;
   }
-  if (have_ip && c->max_per_ip) {
-    struct ipcount **e = find(ip);
-    if (*e && (*e)->n >= c->max_per_ip) {
+  if ((c->max_per_ip || c->max_workers_per_ip) && addr_key(tcp, p, key)) {
+    struct addr **e = find(key);
+    if (*e && c->max_per_ip && (*e)->conns >= c->max_per_ip) {
       refusal_log(p, "--max-per-ip reached");
       refuse(fd, TOO_MANY, sizeof TOO_MANY - 1);
       return 0;
     }
     if (!*e) {
-      struct ipcount *n = calloc(1, sizeof *n);
+      struct addr *n = calloc(1, sizeof *n);
       if (!n) { refuse(fd, TOO_MANY, sizeof TOO_MANY - 1); return 0; }
-      memcpy(n->ip, ip, 16);
+      memcpy(n->key, key, 17);
+      n->held.head = n->held.tail = -1;
       *e = n;
     }
-    (*e)->n++;
+    (*e)->conns++;
+    *a = *e;
   }
   G.nconns++;
   return 1;
 }
 
-void access_end(const struct riap_peer *p)
+void access_end(struct addr *a)
 {
-  unsigned char ip[16];
   if (G.nconns) G.nconns--;
-  if (G.c.max_per_ip && p->proto == RIAP_PROTO_TCP && riap_acl_scanip(p->remoteip, ip)) {
-    struct ipcount **e = find(ip);
-    if (*e && !--(*e)->n) {
-      struct ipcount *gone = *e;
-      *e = gone->next;
-      free(gone);
-    }
+  if (a && !--a->conns) {   /* its workers and held connections were its connections: none left */
+    struct addr **e = find(a->key);
+    *e = a->next;
+    free(a);
   }
 }

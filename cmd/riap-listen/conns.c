@@ -1,6 +1,10 @@
 /* conns.c: the connections riap-listen holds itself, one entry per fd in
  * G.cn: accepted ones and parked ones whose next request has arrived wait
- * in the ready list (FIFO) for a worker; parked ones (keep-alive
+ * in the ready list (FIFO) for a worker, or, while their address has as
+ * many workers as --max-workers-per-ip allows (counting its connections in
+ * the ready list), in its held list (FIFO) until one of them is free: so
+ * the head of the ready list can always be dispatched, and one address
+ * never blocks the others (riap-listen(8), FAIR SHARE); parked ones (keep-alive
  * connections between requests, handed back by a worker, or accepted
  * before their first byte) wait in the idle list, in the order they were
  * parked, watched by epoll, until bytes arrive or --timeout passes. The
@@ -81,7 +85,7 @@ static void publish(void)
 
 void conns_publish(void)
 {
-  if (G.have_sb) riap_sb_setqueue(&G.sb, G.qlen, G.accepted, G.refused);
+  if (G.have_sb) riap_sb_setqueue(&G.sb, G.qlen + G.nheld, G.accepted, G.refused);
 }
 
 /* at the bound, the connection parked longest makes room for a new one,
@@ -91,9 +95,11 @@ static int evictable(void)
   return G.idle.head >= 0 && !G.cn[G.idle.head].datalen;
 }
 
+/* limit bounds the ready list only: held connections wait for their own
+ * address's workers, and --max-per-ip bounds them */
 int conns_room(unsigned limit)
 {
-  return G.qlen < limit && (G.qlen + G.nparked < G.conn_max || evictable());
+  return G.qlen < limit && (G.qlen + G.nparked + G.nheld < G.conn_max || evictable());
 }
 
 /* forgets entry fd (out of its list already) and closes it */
@@ -109,16 +115,45 @@ static void release(int fd, int do_close)
 /* the connection ends here: forgotten, closed, uncounted */
 static void drop(int fd)
 {
-  access_end(&G.cn[fd].peer);
+  access_end(G.cn[fd].addr);
   release(fd, 1);
 }
 
+/* a connection wants a worker: the ready list, where a worker of its
+ * address's share waits for it; held when the share is taken (never at a
+ * stop: what is in flight then is served in the grace period) */
 static void make_ready(int fd)
 {
-  G.cn[fd].where = CN_READY;
-  link_tail(&G.ready, fd);
-  G.qlen++;
+  struct cn *c = &G.cn[fd];
+  struct addr *a = c->addr;
+  unsigned cap = G.c.max_workers_per_ip;
+  if (a && cap && a->workers >= cap && !G.stopping) {
+    c->where = CN_HELD;
+    link_tail(&a->held, fd);
+    G.nheld++;
+  } else {
+    if (a) a->workers++;
+    c->where = CN_READY;
+    link_tail(&G.ready, fd);
+    G.qlen++;
+  }
   conns_publish();
+}
+
+/* the first connection a holds goes to the ready list */
+static void unhold(struct addr *a)
+{
+  int fd = a->held.head;
+  unlink_from(&a->held, fd);
+  G.nheld--;
+  make_ready(fd);
+}
+
+void conns_worker_free(struct addr *a)
+{
+  if (!a) return;
+  if (a->workers) a->workers--;
+  if (a->held.head >= 0 && (a->workers < G.c.max_workers_per_ip || G.stopping)) unhold(a);
 }
 
 /* 1: bytes waiting, 0: end of file, -1: nothing yet (or an error: errno) */
@@ -157,7 +192,7 @@ static void unpark(int fd)
   G.cn[fd].where = CN_FREE;
 }
 
-static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p)
+static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p, struct addr *a)
 {
   struct cn *c;
   if (fd < 0 || (unsigned)fd >= G.cnmax) { close(fd); return 0; }   /* cannot happen: cnmax is the fd limit */
@@ -167,15 +202,16 @@ static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p)
   c->li = (uint16_t)li;
   c->id = id;
   c->peer = *p;
+  c->addr = a;
   return 1;
 }
 
-void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a)
 {
   int k;
   G.accepted++;                               /* published with the queue, or below */
-  if (!fill(fd, li, ++G.next_id, p)) { access_end(p); conns_publish(); return; }
-  if (G.qlen + G.nparked >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
+  if (!fill(fd, li, ++G.next_id, p, a)) { access_end(a); conns_publish(); return; }
+  if (G.qlen + G.nparked + G.nheld >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
     int old = G.idle.head;
     unpark(old);
     drop(old);
@@ -196,7 +232,7 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p)
 void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
 {
   struct cn *c;
-  if (!fill(fd, w->li, w->conn, &w->peer)) { access_end(&w->peer); return; }
+  if (!fill(fd, w->li, w->conn, &w->peer, w->addr)) { access_end(w->addr); return; }
   c = &G.cn[fd];
   G.parks++;
   if (n) {
@@ -296,8 +332,14 @@ long conns_tick(void)
   return (long)(G.cn[G.idle.head].deadline - t);
 }
 
+static void unhold_all(struct addr *a)
+{
+  while (a->held.head >= 0) unhold(a);
+}
+
 void conns_stop(void)
 {
+  access_each(unhold_all);                    /* G.stopping: into the ready list */
   while (G.idle.head >= 0) {
     int fd = G.idle.head;
     int k = peek(fd);
@@ -314,6 +356,7 @@ void conns_drop_ready(void)
     int fd = G.ready.head;
     unlink_from(&G.ready, fd);
     G.qlen--;
+    if (G.cn[fd].addr && G.cn[fd].addr->workers) G.cn[fd].addr->workers--;
     drop(fd);
   }
   conns_publish();

@@ -28,6 +28,23 @@ struct lsock {                   /* one listening socket */
   ino_t ino;
 };
 
+/* A list of held connections (conns.c), linked through G.cn by fd. */
+struct cnlist { int32_t head, tail; };
+
+/* One remote address (access.c): an IPv4 address, an IPv6 /64, or the uid
+ * of a Unix peer; it lives while it has connections open. --max-per-ip
+ * counts its connections, --max-workers-per-ip its workers: those serving
+ * it and its connections in the ready list (each of which will have one).
+ * Its ready connections beyond that wait in held, in the order they came,
+ * until one of its workers is free (riap-listen(8), FAIR SHARE). */
+struct addr {
+  struct addr *next;             /* in its hash bucket */
+  unsigned char key[17];         /* the kind ('4', '6', 'u'), then 16 bytes */
+  unsigned conns;                /* connections open */
+  unsigned workers;              /* workers serving it, and its ready connections */
+  struct cnlist held;            /* ready connections waiting for one of its workers */
+};
+
 enum wk_state { WK_FREE = 0, WK_STARTING, WK_IDLE, WK_BUSY, WK_EXITING };
 
 struct wk {                      /* one worker; the array index is its slot */
@@ -41,14 +58,16 @@ struct wk {                      /* one worker; the array index is its slot */
   uint64_t conn;                 /* connection being served */
   unsigned li;                   /* its listening socket */
   struct riap_peer peer;         /* its peer: a PARK gives it back without */
+  struct addr *addr;             /* its peer's address, NULL when none is counted */
   int yielded;                   /* YIELD sent for this connection */
   long long begun;               /* ms: its partial request began (0: none), for --read-timeout */
   unsigned long requests;
 };
 
 /* A connection the listener holds (conns.c): waiting for a worker (the
- * ready list) or parked (the idle list). One per fd, in G.cn[fd]. */
-enum { CN_FREE = 0, CN_READY, CN_PARKED };
+ * ready list, or its address's held list) or parked (the idle list). One
+ * per fd, in G.cn[fd]. */
+enum { CN_FREE = 0, CN_READY, CN_PARKED, CN_HELD };
 struct cn {
   int32_t prev, next;            /* neighbours in its list (fds), -1 at the ends */
   uint8_t where;                 /* CN_* */
@@ -61,8 +80,8 @@ struct cn {
   long long begun;               /* ms: its partial request (data) began */
   char *data;
   struct riap_peer peer;
+  struct addr *addr;             /* its peer's address (access.c), NULL when none is counted */
 };
-struct cnlist { int32_t head, tail; };
 
 struct conf {
   const char *name;              /* --name, NULL when not given */
@@ -84,6 +103,7 @@ struct conf {
   uid_t *allow_uid; size_t nallow_uid;   /* --allow-uid: Unix peers */
   gid_t *allow_gid; size_t nallow_gid;   /* --allow-gid */
   unsigned max_conns, max_per_ip;        /* 0: no limit */
+  unsigned max_workers_per_ip;           /* 0: no limit */
   double read_timeout, write_timeout;    /* passed to the workers */
   /* privileges (access.c) */
   const char *user, *group;      /* --user, --group; NULL when not given */
@@ -114,6 +134,7 @@ struct global {
   unsigned conn_max;             /* most connections held at once */
   struct cnlist ready, idle;     /* waiting for a worker; parked */
   unsigned qlen, nparked;        /* their lengths */
+  unsigned nheld;                /* connections in the addresses' held lists */
   uint64_t accepted, refused;    /* connections admitted, refused (access.c) since start */
   uint32_t parks;                /* PARK messages received */
   unsigned long evicted;         /* parked connections closed to make room */
@@ -171,13 +192,19 @@ void conns_init(void);
 /* conns_room: 1 when another connection may be accepted (limit: ready
  * ones; at the fd bound, when the oldest parked one can make room). */
 int conns_room(unsigned limit);
-/* conns_accepted: a new connection: parked until readable, or ready. */
-void conns_accepted(int fd, unsigned li, const struct riap_peer *p);
+/* conns_accepted: a new connection (of address a, or NULL): parked until
+ * readable, or ready (held while its address has all its workers). */
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a);
 /* conns_parked: a PARK from worker w with fd and n bytes of data. */
 void conns_parked(int fd, const struct wk *w, const char *data, size_t n);
 /* conns_event: epoll says parked connection fd is readable (or closed). */
 void conns_event(int fd);
-/* conns_head: the first ready connection's fd, -1 when none. */
+/* conns_worker_free: a worker of address a (NULL: none) is free again:
+ * the first connection a holds, if any, takes its place in the ready list. */
+void conns_worker_free(struct addr *a);
+/* conns_head: the first ready connection's fd, -1 when none. Each ready
+ * connection has a worker of its address's share waiting for it, so the
+ * head can always go to any idle worker. */
 int conns_head(void);
 /* conns_taken: the first ready connection went to a worker: forget it. */
 void conns_taken(void);
@@ -185,7 +212,7 @@ void conns_taken(void);
  * until the next is due, -1 when none is parked. */
 long conns_tick(void);
 /* conns_stop: TERM: parked connections with bytes waiting become ready, the
- * others are closed. */
+ * others are closed; held ones become ready (the share ends with the stop). */
 void conns_stop(void);
 /* conns_drop_ready: closes every ready connection (grace period over). */
 void conns_drop_ready(void);
@@ -202,10 +229,14 @@ void access_option(int kind, const char *list);
 void access_resolve(void);
 /* access_admit: a new connection on socket li: checks the rules and limits;
  * a refused one gets its 403/503 line, is closed, logged (rate-limited).
- * Returns 1 when admitted (and counted), 0 when refused. */
-int access_admit(int fd, unsigned li, const struct riap_peer *p);
-/* access_end: an admitted connection is closed for good (by us or a worker). */
-void access_end(const struct riap_peer *p);
+ * Returns 1 when admitted (and counted; *a is its address, NULL when no
+ * per-address limit is set or the peer has none), 0 when refused. */
+int access_admit(int fd, unsigned li, const struct riap_peer *p, struct addr **a);
+/* access_end: an admitted connection of address a (NULL: none) is closed
+ * for good (by us or a worker). */
+void access_end(struct addr *a);
+/* access_each: calls f on every address counted (for a stop). */
+void access_each(void (*f)(struct addr *));
 /* access_drop: in a worker before exec (or the listener with
  * --drop-listener): setgroups, setgid, setuid to --user/--group; returns 1,
  * 0 with errno. Nothing to do without --user/--group, or once dropped. */

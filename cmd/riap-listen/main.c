@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,10 @@ static void help(void)
          "      --allow CIDRS           TCP: only these addresses (deny wins; none: all)\n"
          "      --deny CIDRS            TCP: never these addresses\n"
          "      --max-conns N           most client connections open at once (0: no limit)\n"
-         "      --max-per-ip N          TCP: most connections open per remote address (0: no limit)\n"
+         "      --max-per-ip N          most connections open per address: IPv4 address, IPv6 /64,\n"
+         "                              Unix peer uid (default 256; 0: no limit)\n"
+         "      --max-workers-per-ip N  most workers serving one address at once; its other\n"
+         "                              connections wait their turn (default: half of --max-clients)\n"
          "      --read-timeout SECS     a request line, once begun, must arrive within SECS (default 10)\n"
          "      --write-timeout SECS    an answer must drain within SECS (default 10)\n"
          "      --user USER             run the workers as USER (bind first)\n"
@@ -82,7 +86,7 @@ static void options(int argc, char **argv)
 {
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
          O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
-         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
+         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
          O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
@@ -113,6 +117,7 @@ static void options(int argc, char **argv)
     { "deny", required_argument, 0, O_DENY },
     { "max-conns", required_argument, 0, O_MAXCONNS },
     { "max-per-ip", required_argument, 0, O_MAXPERIP },
+    { "max-workers-per-ip", required_argument, 0, O_MAXWORKERSPERIP },
     { "read-timeout", required_argument, 0, O_RTIMEOUT },
     { "write-timeout", required_argument, 0, O_WTIMEOUT },
     { "user", required_argument, 0, O_USER },
@@ -141,6 +146,8 @@ static void options(int argc, char **argv)
   c->socket_mode = -1;
   c->read_timeout = 10;
   c->write_timeout = 10;
+  c->max_per_ip = 256;
+  c->max_workers_per_ip = UINT_MAX;  /* unset: half of --max-clients, below */
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1) {
     switch (opt) {
@@ -180,6 +187,9 @@ static void options(int argc, char **argv)
       case O_DENY: access_option('d', optarg); break;
       case O_MAXCONNS: c->max_conns = (unsigned)riap_opt_number(USAGE, "--max-conns", optarg, 0, 1 << 24); break;
       case O_MAXPERIP: c->max_per_ip = (unsigned)riap_opt_number(USAGE, "--max-per-ip", optarg, 0, 1 << 24); break;
+      case O_MAXWORKERSPERIP:
+        c->max_workers_per_ip = (unsigned)riap_opt_number(USAGE, "--max-workers-per-ip", optarg, 0, 10000);
+        break;
       case O_RTIMEOUT: c->read_timeout = riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400); break;
       case O_WTIMEOUT: c->write_timeout = riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400); break;
       case O_USER: c->user = optarg; break;
@@ -197,6 +207,9 @@ static void options(int argc, char **argv)
   c->cmd = argv + optind;
   if (c->start_servers > c->max_clients) c->max_clients = c->start_servers;
   if (c->start_servers == 0) c->max_clients = 1;          /* one worker, no scaling */
+  /* one address may take half the pool (rounded up), never all of it when
+   * there are two workers or more: see riap-listen(8), FAIR SHARE */
+  if (c->max_workers_per_ip == UINT_MAX) c->max_workers_per_ip = c->max_clients - c->max_clients / 2;
   c->label = c->name ? c->name : "riap-listen";
 }
 

@@ -191,6 +191,7 @@ static void dispatch(void)
     w->conn = c->id;
     w->li = c->li;
     w->peer = c->peer;
+    w->addr = c->addr;                 /* counted in its workers since it became ready */
     w->yielded = 0;
     w->begun = c->datalen ? c->begun : 0;
     conns_taken();                     /* closed here: the worker holds it now */
@@ -199,14 +200,18 @@ static void dispatch(void)
 }
 
 /* connections wait and no worker is free: the busy ones are asked to park
- * theirs as soon as it is idle, instead of after --park-delay */
+ * theirs as soon as it is idle, instead of after --park-delay; and so are
+ * those of an address whose other connections are held, so that its own
+ * connections take turns */
 static void yield(unsigned starting)
 {
   unsigned i;
-  if (!G.c.park || G.qlen <= starting) return;
+  int all = G.qlen > starting;
+  if (!G.c.park || (!all && !G.nheld)) return;
   for (i = 0; i < G.nslots; i++) {
     struct wk *w = &G.wk[i];
     if (w->st != WK_BUSY || w->yielded || w->told) continue;
+    if (!all && !(w->addr && w->addr->held.head >= 0)) continue;
     if (send_plain(w, RIAP_CHAN_YIELD)) w->yielded = 1;
   }
 }
@@ -368,15 +373,17 @@ void pool_readable(unsigned slot)
     }
     if (m.h.type == RIAP_CHAN_READY) { ready(slot, m.u.ready.timeout_ms); continue; }
     /* DONE, or PARK: the connection comes back to us */
+    conns_worker_free(w->addr);        /* its address's next held connection first */
     if (m.h.type == RIAP_CHAN_PARK) {
       w->requests += (unsigned long)m.u.park.requests;
       if (m.u.park.requests) w->begun = 0;     /* a new request began since */
       conns_parked(fd, w, m.data, m.u.park.datalen);
     } else {
       w->requests += (unsigned long)m.u.done.requests;
-      if (w->conn) access_end(&w->peer);   /* closed by the worker */
+      if (w->conn) access_end(w->addr);   /* closed by the worker */
     }
     w->conn = 0;
+    w->addr = 0;
     w->yielded = 0;
     if ((m.h.flags & RIAP_CHAN_EXITING) || w->told) w->st = WK_EXITING;
     else { w->st = WK_IDLE; w->since = riap_time_monoms(); }
@@ -418,7 +425,7 @@ void pool_reap(void)
         carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection" : "");
       }
       close_ctl(w);
-      if (w->conn) access_end(&w->peer);   /* the connection died with it */
+      if (w->conn) { conns_worker_free(w->addr); access_end(w->addr); }   /* the connection died with it */
       if (G.have_sb) riap_sb_reap(&G.sb, i);   /* its counts to the totals, the slot cleared */
       memset(w, 0, sizeof *w);
       w->ctl = -1;

@@ -109,6 +109,7 @@ void sockets_accept(unsigned i, unsigned limit)
   if (l->fd < 0) return;
   for (n = 0; n < ACCEPT_BURST || G.stopping; n++) {
     struct riap_peer p;
+    struct addr *a;
     int fd;
     if (!conns_room(limit)) return;
     fd = riap_sock_accept(l->fd, l->addr.family, &p);
@@ -121,8 +122,8 @@ void sockets_accept(unsigned i, unsigned limit)
       }
       return;                                   /* a connection that failed early */
     }
-    if (!access_admit(fd, i, &p)) continue;     /* refused: answered and closed */
-    conns_accepted(fd, i, &p);
+    if (!access_admit(fd, i, &p, &a)) continue; /* refused: answered and closed */
+    conns_accepted(fd, i, &p, a);
   }
 }
 
