@@ -310,11 +310,17 @@ void conns_stop(void)
 
 void conns_drop_ready(void)
 {
+  unsigned long n = 0;
+  char num[24];
   while (G.ready.head >= 0) {
     int fd = G.ready.head;
     unlink_from(&G.ready, fd);
     G.qlen--;
     drop(fd);
+    n++;
   }
+  if (!n) return;
   conns_publish();
+  snprintf(num, sizeof num, "%lu", n);
+  carp("warning: grace period over: closing ", num, " connections still waiting for a worker");
 }

@@ -176,7 +176,11 @@ static void dispatch(void)
       memcpy(m.data, c->data, c->datalen);
     }
     if (!riap_chan_send(w->ctl, &m, fd)) {
-      /* the worker is gone or broken: never hand this connection to two */
+      /* the worker is gone or broken: never hand this connection to two;
+       * the connection stays first in line for the next worker */
+      char num[24];
+      snprintf(num, sizeof num, "%ld", (long)w->pid);
+      carp("warning: worker ", num, ": unable to pass it a connection: ", strerror(errno), "; closing its channel");
       w->st = WK_EXITING;
       w->told = RIAP_CHAN_STOP;
       close_ctl(w);
@@ -384,15 +388,33 @@ static void describe(char *buf, size_t size, int status)
   else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
 }
 
+/* a worker that exited: what it sent before (a DONE, a PARK with its
+ * connection) is read before its channel is closed, for closing the
+ * channel with a PARK unread would close that connection under its client */
+static void drain(unsigned slot)
+{
+  int k;
+  for (k = 0; k < 16 && G.wk[slot].ctl >= 0; k++) pool_readable(slot);
+}
+
 void pool_reap(void)
 {
   for (;;) {
+    siginfo_t si;
     int status;
     unsigned i;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (pid == G.log_pid) { logger_reaped(status); continue; }
+    pid_t pid;
+    /* look first, reap after: a worker that exited while we were busy
+     * elsewhere may have a PARK in its channel that epoll has not shown us
+     * yet; while it stays a zombie its pid is nobody else's */
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0) return;
+    pid = si.si_pid;
     for (i = 0; i < G.nslots; i++) if (G.wk[i].pid == pid && G.wk[i].st != WK_FREE) break;
+    if (i < G.nslots) drain(i);
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) return;
+    if (pid == G.log_pid) { logger_reaped(status); continue; }
     if (i == G.nslots) continue;
     {
       struct wk *w = &G.wk[i];
@@ -408,7 +430,9 @@ void pool_reap(void)
         warn_limited("worker ", num, " died before it was ready; spawning more slowly");
         (void)how;
       } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {
-        carp("warning: worker ", num, " ", how, w->st == WK_BUSY ? " while serving a connection" : "");
+        carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection (closed with it)" : "");
+      } else if (w->conn && !(G.stopping && G.kill_at)) {
+        carp("warning: worker ", num, " ", how, " without handing its connection back (closed with it)");
       }
       close_ctl(w);
       if (w->conn) access_end(&w->peer);   /* the connection died with it */
