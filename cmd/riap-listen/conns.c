@@ -199,6 +199,15 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
   if (!fill(fd, w->li, w->conn, &w->peer)) { access_end(&w->peer); return; }
   c = &G.cn[fd];
   G.parks++;
+  /* at the bound a connection handed back makes room as a new one does,
+   * so that the fds kept in reserve stay free for the next PARK's fd */
+  if (G.qlen + G.nparked >= G.conn_max && evictable()) {
+    int old = G.idle.head;
+    unpark(old);
+    drop(old);
+    G.evicted++;
+    warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+  }
   if (n) {
     if (G.park_bytes + n > PARK_DATA_BUDGET || !(c->data = malloc(n))) {
       c->nopark = 1;                          /* a worker keeps it until its request is whole */

@@ -336,6 +336,26 @@ static void ready(unsigned slot, uint32_t timeout_ms)
   if (!G.ready_sent && G.ready_count >= min_workers()) ready_tell();
 }
 
+/* a PARK whose connection the kernel could not give us (MSG_CTRUNC: our
+ * fd limit; the worker let it go, so it is closed): a shortage, not the
+ * worker's fault. That connection ends, counted and said at most once a
+ * second; the worker goes on. */
+static void fd_lost(const struct wk *w)
+{
+  static long long said;
+  long long t = riap_time_monoms();
+  char label[RIAP_PEER_FMT], num[24], pid[24];
+  G.fds_lost++;
+  access_end(&w->peer);
+  if (said && t - said < 1000) return;
+  said = t;
+  riap_peer_fmt(label, &w->peer);
+  snprintf(num, sizeof num, "%lu", G.fds_lost);
+  snprintf(pid, sizeof pid, "%ld", (long)w->pid);
+  carp("warning: at the fd limit (RLIMIT_NOFILE): the connection of ", label, " handed back by worker ", pid,
+       " could not be received (MSG_CTRUNC) and is closed; ", num, " so far");
+}
+
 void pool_readable(unsigned slot)
 {
   static struct riap_chan_msg m;       /* 16 KiB of data tail: not on the stack */
@@ -343,17 +363,18 @@ void pool_readable(unsigned slot)
   int k;
   for (k = 0; k < 64 && w->ctl >= 0; k++) {
     int fd, rc = riap_chan_recv(w->ctl, &m, &fd);
+    int lost = rc < 0 && errno == EMFILE;    /* whole, but its fd could not be ours */
     if (rc < 0 && (errno == EAGAIN || errno == EINTR)) return;
     /* a worker that exits with messages of ours unread (a RETIRE, a YIELD)
      * makes the next recv fail once with ECONNRESET: what it sent before
      * (a PARK with its connection) still follows, read it */
     if (rc < 0 && errno == ECONNRESET) continue;
-    if (rc == 0 || (rc < 0 && errno != EPROTO)) {   /* it closed its end: exiting */
+    if (rc == 0 || (rc < 0 && errno != EPROTO && !lost)) {   /* it closed its end: exiting */
       if (w->st != WK_FREE) w->st = WK_EXITING;
       close_ctl(w);
       return;
     }
-    if (rc < 0 || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE
+    if ((rc < 0 && !lost) || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE
                    && !(m.h.type == RIAP_CHAN_PARK && G.c.park && w->st == WK_BUSY))) {
       char num[24];
       snprintf(num, sizeof num, "%ld", (long)w->pid);
@@ -370,7 +391,8 @@ void pool_readable(unsigned slot)
     if (m.h.type == RIAP_CHAN_PARK) {
       w->requests += (unsigned long)m.u.park.requests;
       if (m.u.park.requests) w->begun = 0;     /* a new request began since */
-      conns_parked(fd, w, m.data, m.u.park.datalen);
+      if (lost) fd_lost(w);
+      else conns_parked(fd, w, m.data, m.u.park.datalen);
     } else {
       w->requests += (unsigned long)m.u.done.requests;
       if (w->conn) access_end(&w->peer);   /* closed by the worker */
