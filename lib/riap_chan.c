@@ -96,7 +96,7 @@ int riap_chan_recv(int sock, struct riap_chan_msg *m, int *fd)
   struct cmsghdr *c;
   ssize_t r;
   long fixed;
-  int nfds = 0;
+  int nfds = 0, lost;
 
   *fd = -1;
   memset(&mh, 0, sizeof mh);
@@ -118,15 +118,22 @@ int riap_chan_recv(int sock, struct riap_chan_msg *m, int *fd)
     }
   }
   if (r == 0 && !nfds) return 0;                /* EOF: the other end closed */
-  if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return malformed(fd);
+  if (mh.msg_flags & MSG_TRUNC) return malformed(fd);
   if ((size_t)r < sizeof m->h) return malformed(fd);
   fixed = riap_chan_payload(m->h.type);
   if (fixed < 0 || m->h.len != (size_t)r - sizeof m->h || m->h.len < (size_t)fixed)
     return malformed(fd);
   if (datalen(m) != m->h.len - (size_t)fixed) return malformed(fd);
-  if (nfds != (carries_fd(m->h.type) ? 1 : 0)) return malformed(fd);
+  /* MSG_CTRUNC with no fd at all on a message that carries one: the kernel
+   * could not install it (our fd limit) and closed it. A shortage, not a
+   * malformed message: the message is whole, only its fd is lost. (More
+   * fds than our buffer holds also truncate, but then some arrive.) */
+  lost = (mh.msg_flags & MSG_CTRUNC) && !nfds && carries_fd(m->h.type);
+  if (!lost && ((mh.msg_flags & MSG_CTRUNC) || nfds != (carries_fd(m->h.type) ? 1 : 0)))
+    return malformed(fd);
   if (m->h.len > (size_t)fixed && (size_t)fixed < sizeof m->u)   /* the tail landed inside u */
     memmove(m->data, (char *)&m->u + fixed, m->h.len - (size_t)fixed);
+  if (lost) { errno = EMFILE; return -1; }
   return 1;
 }
 

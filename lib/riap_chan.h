@@ -83,7 +83,9 @@ int riap_chan_send(int sock, struct riap_chan_msg *m, int fd);
  * none; close-on-exec). Checks the size against the type, the data length
  * and that an fd comes exactly with CONN and PARK. Returns 1, 0 at EOF, -1
  * on error (errno: EAGAIN, EINTR, EPROTO for a malformed message, whose fd
- * is closed). */
+ * is closed; EMFILE for a CONN or PARK that arrived whole but whose fd the
+ * kernel could not give us (MSG_CTRUNC at the fd limit): m holds the
+ * message, *fd is -1, the connection it carried is closed). */
 int riap_chan_recv(int sock, struct riap_chan_msg *m, int *fd);
 
 /* riap_chan_setconn: fills m as a CONN message for peer p on listener index

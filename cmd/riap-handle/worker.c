@@ -106,6 +106,8 @@ static void control_read(struct worker *w)
   do rc = riap_chan_recv(w->ctl, &m, &fd); while (rc < 0 && errno == EINTR);
   if (rc < 0 && errno == EAGAIN) return;
   if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
+  if (rc < 0 && errno == EMFILE)                 /* a CONN (or PARK) now is a bug, fd or not */
+    die(101, "fatal: unexpected control message while serving: ", riap_chan_typename(m.h.type));
   if (rc <= 0 || m.h.type == RIAP_CHAN_STOP) {   /* EOF: the listener is gone */
     w->ending = 1;
     w->watch = 0;
@@ -160,6 +162,33 @@ int worker_wait_input(struct server *s, int fd, int busy, size_t pending, unsign
       if (w->ending || w->retiring) riap_sb_state(s->sb, RIAP_SB_RETIRING);
     }
   }
+}
+
+/* a CONN whose fd the kernel could not give us (MSG_CTRUNC: our fd limit):
+ * the listener let it go, so that connection is closed; say so (at most
+ * once a second) and tell the listener with a DONE of no requests, which
+ * ends its accounting of the connection and makes us free again */
+static void conn_lost(struct worker *w, const struct riap_chan_msg *in)
+{
+  static long long said;
+  static unsigned long lost;
+  struct riap_chan_msg m;
+  struct riap_peer peer;
+  char label[RIAP_PEER_FMT], num[24];
+  long long t = riap_time_monoms();
+  lost++;
+  if (!said || t - said >= 1000) {
+    said = t;
+    riap_chan_getpeer(in, &peer);
+    riap_peer_fmt(label, &peer);
+    snprintf(num, sizeof num, "%lu", lost);
+    carp("warning: at the fd limit (RLIMIT_NOFILE): the connection of ", label,
+         " passed by the listener could not be received (MSG_CTRUNC) and is closed; ", num, " so far");
+  }
+  memset(&m, 0, sizeof m);
+  m.h.type = RIAP_CHAN_DONE;
+  m.h.id = in->h.id;
+  send_msg(w, &m);
 }
 
 int worker_run(struct server *s, int argc, char **argv)
@@ -255,6 +284,8 @@ int worker_run(struct server *s, int argc, char **argv)
     rc = riap_chan_recv(w.ctl, &m, &fd);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0 && errno == EPROTO) die(101, "fatal: malformed control message");
+    if (rc < 0 && errno == EMFILE && m.h.type == RIAP_CHAN_CONN) { conn_lost(&w, &m); continue; }
+    if (rc < 0 && errno == EMFILE) die(101, "fatal: unexpected control message: ", riap_chan_typename(m.h.type));
     if (rc < 0) diesys(111, "fatal: unable to read the control channel");
     if (rc == 0 || m.h.type == RIAP_CHAN_STOP || m.h.type == RIAP_CHAN_RETIRE) break;
     if (m.h.type == RIAP_CHAN_YIELD) continue;  /* meant for the connection just handed back */

@@ -235,6 +235,15 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
   if (!fill(fd, w->li, w->conn, &w->peer, w->addr)) { access_end(w->addr); return; }
   c = &G.cn[fd];
   G.parks++;
+  /* at the bound a connection handed back makes room as a new one does,
+   * so that the fds kept in reserve stay free for the next PARK's fd */
+  if (G.qlen + G.nparked >= G.conn_max && evictable()) {
+    int old = G.idle.head;
+    unpark(old);
+    drop(old);
+    G.evicted++;
+    warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+  }
   if (n) {
     if (G.park_bytes + n > PARK_DATA_BUDGET || !(c->data = malloc(n))) {
       c->nopark = 1;                          /* a worker keeps it until its request is whole */
@@ -352,12 +361,18 @@ void conns_stop(void)
 
 void conns_drop_ready(void)
 {
+  unsigned long n = 0;
+  char num[24];
   while (G.ready.head >= 0) {
     int fd = G.ready.head;
     unlink_from(&G.ready, fd);
     G.qlen--;
     if (G.cn[fd].addr && G.cn[fd].addr->workers) G.cn[fd].addr->workers--;
     drop(fd);
+    n++;
   }
+  if (!n) return;
   conns_publish();
+  snprintf(num, sizeof num, "%lu", n);
+  carp("warning: grace period over: closing ", num, " connections still waiting for a worker");
 }

@@ -138,6 +138,7 @@ struct global {
   uint64_t accepted, refused;    /* connections admitted, refused (access.c) since start */
   uint32_t parks;                /* PARK messages received */
   unsigned long evicted;         /* parked connections closed to make room */
+  unsigned long fds_lost;        /* PARKs whose fd could not be received (fd limit) */
   long long idle_ms;             /* how long a connection stays parked: the workers' idle timeout */
   long long read_ms;             /* ... with part of a request: --read-timeout, if shorter */
   size_t park_bytes;             /* data held for parked partial requests */

@@ -181,7 +181,11 @@ static void dispatch(void)
       memcpy(m.data, c->data, c->datalen);
     }
     if (!riap_chan_send(w->ctl, &m, fd)) {
-      /* the worker is gone or broken: never hand this connection to two */
+      /* the worker is gone or broken: never hand this connection to two;
+       * the connection stays first in line for the next worker */
+      char num[24];
+      snprintf(num, sizeof num, "%ld", (long)w->pid);
+      carp("warning: worker ", num, ": unable to pass it a connection: ", strerror(errno), "; closing its channel");
       w->st = WK_EXITING;
       w->told = RIAP_CHAN_STOP;
       close_ctl(w);
@@ -342,6 +346,26 @@ static void ready(unsigned slot, uint32_t timeout_ms)
   if (!G.ready_sent && G.ready_count >= min_workers()) ready_tell();
 }
 
+/* a PARK whose connection the kernel could not give us (MSG_CTRUNC: our
+ * fd limit; the worker let it go, so it is closed): a shortage, not the
+ * worker's fault. That connection ends, counted and said at most once a
+ * second; the worker goes on. */
+static void fd_lost(const struct wk *w)
+{
+  static long long said;
+  long long t = riap_time_monoms();
+  char label[RIAP_PEER_FMT], num[24], pid[24];
+  G.fds_lost++;
+  access_end(w->addr);
+  if (said && t - said < 1000) return;
+  said = t;
+  riap_peer_fmt(label, &w->peer);
+  snprintf(num, sizeof num, "%lu", G.fds_lost);
+  snprintf(pid, sizeof pid, "%ld", (long)w->pid);
+  carp("warning: at the fd limit (RLIMIT_NOFILE): the connection of ", label, " handed back by worker ", pid,
+       " could not be received (MSG_CTRUNC) and is closed; ", num, " so far");
+}
+
 void pool_readable(unsigned slot)
 {
   static struct riap_chan_msg m;       /* 16 KiB of data tail: not on the stack */
@@ -349,17 +373,18 @@ void pool_readable(unsigned slot)
   int k;
   for (k = 0; k < 64 && w->ctl >= 0; k++) {
     int fd, rc = riap_chan_recv(w->ctl, &m, &fd);
+    int lost = rc < 0 && errno == EMFILE;    /* whole, but its fd could not be ours */
     if (rc < 0 && (errno == EAGAIN || errno == EINTR)) return;
     /* a worker that exits with messages of ours unread (a RETIRE, a YIELD)
      * makes the next recv fail once with ECONNRESET: what it sent before
      * (a PARK with its connection) still follows, read it */
     if (rc < 0 && errno == ECONNRESET) continue;
-    if (rc == 0 || (rc < 0 && errno != EPROTO)) {   /* it closed its end: exiting */
+    if (rc == 0 || (rc < 0 && errno != EPROTO && !lost)) {   /* it closed its end: exiting */
       if (w->st != WK_FREE) w->st = WK_EXITING;
       close_ctl(w);
       return;
     }
-    if (rc < 0 || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE
+    if ((rc < 0 && !lost) || (m.h.type != RIAP_CHAN_READY && m.h.type != RIAP_CHAN_DONE
                    && !(m.h.type == RIAP_CHAN_PARK && G.c.park && w->st == WK_BUSY))) {
       char num[24];
       snprintf(num, sizeof num, "%ld", (long)w->pid);
@@ -377,7 +402,8 @@ void pool_readable(unsigned slot)
     if (m.h.type == RIAP_CHAN_PARK) {
       w->requests += (unsigned long)m.u.park.requests;
       if (m.u.park.requests) w->begun = 0;     /* a new request began since */
-      conns_parked(fd, w, m.data, m.u.park.datalen);
+      if (lost) fd_lost(w);
+      else conns_parked(fd, w, m.data, m.u.park.datalen);
     } else {
       w->requests += (unsigned long)m.u.done.requests;
       if (w->conn) access_end(w->addr);   /* closed by the worker */
@@ -396,15 +422,33 @@ static void describe(char *buf, size_t size, int status)
   else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
 }
 
+/* a worker that exited: what it sent before (a DONE, a PARK with its
+ * connection) is read before its channel is closed, for closing the
+ * channel with a PARK unread would close that connection under its client */
+static void drain(unsigned slot)
+{
+  int k;
+  for (k = 0; k < 16 && G.wk[slot].ctl >= 0; k++) pool_readable(slot);
+}
+
 void pool_reap(void)
 {
   for (;;) {
+    siginfo_t si;
     int status;
     unsigned i;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (pid == G.log_pid) { logger_reaped(status); continue; }
+    pid_t pid;
+    /* look first, reap after: a worker that exited while we were busy
+     * elsewhere may have a PARK in its channel that epoll has not shown us
+     * yet; while it stays a zombie its pid is nobody else's */
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0) return;
+    pid = si.si_pid;
     for (i = 0; i < G.nslots; i++) if (G.wk[i].pid == pid && G.wk[i].st != WK_FREE) break;
+    if (i < G.nslots) drain(i);
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) return;
+    if (pid == G.log_pid) { logger_reaped(status); continue; }
     if (i == G.nslots) continue;
     {
       struct wk *w = &G.wk[i];
@@ -422,7 +466,9 @@ void pool_reap(void)
       } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(G.stopping && G.kill_at)) {
         /* w->conn, not WK_BUSY: the channel's EOF may come first and make it
          * WK_EXITING (now that its functions no longer hold the channel open) */
-        carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection" : "");
+        carp("warning: worker ", num, " ", how, w->conn ? " while serving a connection (closed with it)" : "");
+      } else if (w->conn && !(G.stopping && G.kill_at)) {
+        carp("warning: worker ", num, " ", how, " without handing its connection back (closed with it)");
       }
       close_ctl(w);
       if (w->conn) { conns_worker_free(w->addr); access_end(w->addr); }   /* the connection died with it */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -169,6 +171,38 @@ static void malformed(void)
   close(devnull);
 }
 
+/* at the fd limit the kernel drops the fd of a PARK or CONN and sets
+ * MSG_CTRUNC: EMFILE with the message whole, not EPROTO */
+static void fd_limit(void)
+{
+  struct riap_chan_msg m, r;
+  struct rlimit old, low;
+  int p[2], fd = 7, top, rc, e;
+  CHECK(pipe(p) == 0, "pipe");
+  memset(&m, 0, sizeof m);
+  m.h.type = RIAP_CHAN_PARK; m.h.id = 77;
+  m.u.park.requests = 2; m.u.park.datalen = 4;
+  memcpy(m.data, "j{\"a", 4);
+  CHECK(riap_chan_send(sp[1], &m, p[0]) == 1, "park sent at the limit");
+  close(p[0]);
+  top = dup(0);                           /* the lowest free fd: no fd above it fits */
+  close(top);
+  CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
+  low = old;
+  low.rlim_cur = (rlim_t)top;
+  CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "fd limit lowered");
+  errno = 0;
+  rc = riap_chan_recv(sp[0], &r, &fd);
+  e = errno;
+  setrlimit(RLIMIT_NOFILE, &old);
+  CHECK(rc == -1 && e == EMFILE && fd == -1, "a park whose fd cannot be received: EMFILE, not EPROTO");
+  CHECK(r.h.type == RIAP_CHAN_PARK && r.h.id == 77 && r.u.park.requests == 2 && r.u.park.datalen == 4
+        && !memcmp(r.data, "j{\"a", 4), "... and the message is whole");
+  signal(SIGPIPE, SIG_IGN);
+  CHECK(write(p[1], "x", 1) < 0 && errno == EPIPE, "the fd that could not be received is closed");
+  close(p[1]);
+}
+
 int main(void)
 {
   struct riap_chan_msg r;
@@ -179,6 +213,7 @@ int main(void)
   conn_roundtrip();
   small_roundtrips();
   malformed();
+  fd_limit();
   close(sp[0]);
   CHECK(riap_chan_recv(sp[1], &r, &fd) == 0, "EOF when the other end closes");
   close(sp[1]);
