@@ -115,7 +115,10 @@ answered() { ask | grep -q '^j\[200,'; }
   local t=$BATS_TEST_TMPDIR
   # workers hold half-read requests for 1 s (--park-delay 1), then hand
   # them back all at once: more fds than the listener has left
-  listen prlimit --nofile=256 "$LISTEN" --park-delay 1 --spare-timeout 3600 --max-requests-per-child 0
+  # all from 127.0.0.1: without the per-address limits (FAIR SHARE), as a
+  # flood from many addresses would be
+  listen prlimit --nofile=256 "$LISTEN" --park-delay 1 --spare-timeout 3600 --max-requests-per-child 0 \
+    --max-per-ip 0 --max-workers-per-ip 0
   local before; before=$(workers)
   perl "$FLOOD" 1000 "$ADDR" 3 "$t/go" >"$t/flood" 2>&1 &
   echo $! >>"$t/pids"
