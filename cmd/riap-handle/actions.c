@@ -100,7 +100,8 @@ static int list_one(struct riap_entity *e, void *arg)
   const char *summary = summary_of(e);
   int match = 1;
   if (l->type && (int)(e->type == RIAP_MOUNT ? RIAP_PACKAGE : e->type) != l->type) match = 0;
-  if (match && l->q->q && !contains_ci(e->uri, l->q->q) && !(summary && contains_ci(summary, l->q->q))) match = 0;
+  if (match && l->q->q && !contains_ci(relative(e, l->baselen), l->q->q) &&
+      !(summary && contains_ci(summary, l->q->q))) match = 0;
   if (match) {
     const char *uri = relative(e, l->baselen);
     if (l->q->detail) {
