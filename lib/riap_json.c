@@ -16,12 +16,65 @@ size_t fmt_riap_real(char *dest, double d)
   return (size_t)n;
 }
 
+static const char hex[] = "0123456789abcdef";
+
+static int catstr_body(stralloc *sa, const char *s, size_t n);
+
+static int cat_u(stralloc *sa, unsigned cp)
+{
+  char esc[6] = { '\\', 'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15] };
+  return stralloc_catb(sa, esc, 6);
+}
+
+/* the code point of the UTF-8 sequence at s (n bytes left), its length in
+ * *len; a byte that begins no valid sequence is its own code point */
+static unsigned utf8_get(const unsigned char *s, size_t n, size_t *len)
+{
+  unsigned c = s[0], cp;
+  size_t l, k;
+  if (c >= 0xC2 && c <= 0xDF) { l = 2; cp = c & 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { l = 3; cp = c & 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { l = 4; cp = c & 0x07; }
+  else { *len = 1; return c; }
+  if (n < l) { *len = 1; return c; }
+  for (k = 1; k < l; k++) {
+    if ((s[k] & 0xC0) != 0x80) { *len = 1; return c; }
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  *len = l;
+  return cp;
+}
+
+/* a string with every character over 0x7f as \uXXXX (a surrogate pair over U+FFFF) */
+static int catstr_ascii(stralloc *sa, const char *s, size_t n)
+{
+  size_t i = 0, run, len;
+  if (!stralloc_append(sa, "\"")) return 0;
+  while (i < n) {
+    unsigned cp;
+    for (run = i; i < n && !((unsigned char)s[i] & 0x80); i++) ;
+    if (!catstr_body(sa, s + run, i - run)) return 0;
+    if (i == n) break;
+    cp = utf8_get((const unsigned char *)s + i, n - i, &len);
+    i += len;
+    if (cp > 0xFFFF) {
+      cp -= 0x10000;
+      if (!cat_u(sa, 0xD800 | (cp >> 10)) || !cat_u(sa, 0xDC00 | (cp & 0x3FF))) return 0;
+    } else if (!cat_u(sa, cp)) return 0;
+  }
+  return stralloc_append(sa, "\"");
+}
+
 int riap_json_catstr(stralloc *sa, const char *s, size_t n)
 {
-  static const char hex[] = "0123456789abcdef";
+  return stralloc_append(sa, "\"") && catstr_body(sa, s, n) && stralloc_append(sa, "\"");
+}
+
+/* the n bytes at s escaped as inside a JSON string, without the quotes */
+static int catstr_body(stralloc *sa, const char *s, size_t n)
+{
   size_t i, run = 0;
   if (!stralloc_readyplus(sa, n + 2)) return 0;
-  sa->s[sa->len++] = '"';
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     char esc[6];
@@ -44,11 +97,17 @@ int riap_json_catstr(stralloc *sa, const char *s, size_t n)
     }
     if (!stralloc_catb(sa, esc, elen)) return 0;
   }
-  if (!stralloc_catb(sa, s + run, n - run)) return 0;
-  return stralloc_append(sa, "\"");
+  return stralloc_catb(sa, s + run, n - run);
 }
 
-static int cat_object(stralloc *sa, const json_t *v)
+static int cat_value(stralloc *sa, const json_t *v, int ascii);
+
+static int cat_str(stralloc *sa, const char *s, size_t n, int ascii)
+{
+  return ascii ? catstr_ascii(sa, s, n) : riap_json_catstr(sa, s, n);
+}
+
+static int cat_object(stralloc *sa, const json_t *v, int ascii)
 {
   const char *key;
   size_t len;
@@ -58,32 +117,32 @@ static int cat_object(stralloc *sa, const json_t *v)
   json_object_keylen_foreach((json_t *)v, key, len, val) {
     if (!first && !stralloc_append(sa, ",")) return 0;
     first = 0;
-    if (!riap_json_catstr(sa, key, len)) return 0;
+    if (!cat_str(sa, key, len, ascii)) return 0;
     if (!stralloc_append(sa, ":")) return 0;
-    if (!riap_json_cat(sa, val)) return 0;
+    if (!cat_value(sa, val, ascii)) return 0;
   }
   return stralloc_append(sa, "}");
 }
 
-static int cat_array(stralloc *sa, const json_t *v)
+static int cat_array(stralloc *sa, const json_t *v, int ascii)
 {
   size_t i, n = json_array_size(v);
   if (!stralloc_append(sa, "[")) return 0;
   for (i = 0; i < n; i++) {
     if (i && !stralloc_append(sa, ",")) return 0;
-    if (!riap_json_cat(sa, json_array_get(v, i))) return 0;
+    if (!cat_value(sa, json_array_get(v, i), ascii)) return 0;
   }
   return stralloc_append(sa, "]");
 }
 
-int riap_json_cat(stralloc *sa, const json_t *v)
+static int cat_value(stralloc *sa, const json_t *v, int ascii)
 {
   char num[32];
   if (!v) return stralloc_cats(sa, "null");
   switch (json_typeof(v)) {
-    case JSON_OBJECT: return cat_object(sa, v);
-    case JSON_ARRAY: return cat_array(sa, v);
-    case JSON_STRING: return riap_json_catstr(sa, json_string_value(v), json_string_length(v));
+    case JSON_OBJECT: return cat_object(sa, v, ascii);
+    case JSON_ARRAY: return cat_array(sa, v, ascii);
+    case JSON_STRING: return cat_str(sa, json_string_value(v), json_string_length(v), ascii);
     case JSON_INTEGER:
       return stralloc_catb(sa, num, fmt_longlong(num, json_integer_value(v)));
     case JSON_REAL:
@@ -92,4 +151,14 @@ int riap_json_cat(stralloc *sa, const json_t *v)
     case JSON_FALSE: return stralloc_cats(sa, "false");
     default: return stralloc_cats(sa, "null");
   }
+}
+
+int riap_json_cat(stralloc *sa, const json_t *v)
+{
+  return cat_value(sa, v, 0);
+}
+
+int riap_json_cat_ascii(stralloc *sa, const json_t *v)
+{
+  return cat_value(sa, v, 1);
 }

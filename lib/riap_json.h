@@ -10,6 +10,12 @@
  * returns 1, or 0 when out of memory. */
 int riap_json_cat(stralloc *sa, const json_t *v);
 
+/* riap_json_cat_ascii: riap_json_cat with every character over 0x7f
+ * written as \uXXXX: what every JSON decoder reads alike, Perl's in
+ * Latin-1 mode (Perinci::Access::Simple::Client's) included; returns 1, or
+ * 0 when out of memory. */
+int riap_json_cat_ascii(stralloc *sa, const json_t *v);
+
 /* riap_json_catstr: appends the n bytes at s as a JSON string (the bytes are
  * assumed to be UTF-8, as jansson keeps them); returns 1, or 0 when out of memory. */
 int riap_json_catstr(stralloc *sa, const char *s, size_t n);

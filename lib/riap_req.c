@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "riap_req.h"
 #include "riap_tree.h"
@@ -123,12 +124,35 @@ static const char *type_word(int t)
   }
 }
 
+/* version_string: 1 when v is a JSON string holding a decimal number, as
+ * Perl programs send numbers read from text ("1.2"); its value in *d */
+static int version_string(json_t *v, double *d)
+{
+  const char *s = json_string_value(v);
+  char *end;
+  double x;
+  if (!s || !*s || json_string_length(v) > 32 || !strchr("0123456789.+-", *s)) return 0;
+  x = strtod(s, &end);
+  if (*end) return 0;
+  if (d) *d = x;
+  return 1;
+}
+
+/* version: the request's v as a number: 1.1 when absent, -1 when not a number */
+static double version(json_t *v)
+{
+  double d;
+  if (!v) return 1.1;
+  if (json_is_number(v)) return json_number_value(v);
+  return version_string(v, &d) ? d : -1;
+}
+
 static int check_type(struct riap_req *r, const struct keyinfo *k, json_t *v)
 {
   int b = 0;
   switch (k->type) {
     case T_STR: return json_is_string(v);
-    case T_NUM: return json_is_number(v);
+    case T_NUM: return json_is_number(v) || version_string(v, 0);
     case T_OBJ: return json_is_object(v);
     case T_INT: return json_is_integer(v) && json_integer_value(v) >= 0;
     default:
@@ -167,6 +191,7 @@ static int check_keys(struct riap_req *r, unsigned *present, char *msg)
   char shown[72];
   json_object_keylen_foreach(r->json, name, len, v) {
     const struct keyinfo *k;
+    if (len && name[0] == '-') continue;   /* the client's own (Perl's -uri_scheme, ...): ignored */
     if (!riap_is_ident(name, len)) {
       printable(shown, name);
       snprintf(msg, RIAP_REQ_MSGMAX, "Invalid request key '%s', must match ^[A-Za-z_][A-Za-z0-9_]*$", shown);
@@ -189,11 +214,11 @@ static int check_keys(struct riap_req *r, unsigned *present, char *msg)
 static int check_version(struct riap_req *r, char *msg)
 {
   json_t *v = json_object_get(r->json, "v");
-  double d;
+  double d = version(v);
   if (!v) return 0;
-  d = json_number_value(v);
-  if (json_is_real(v) && d == 1.2) { r->v12 = 1; return 0; }
-  if (json_is_real(v) && d == 1.1) return 0;
+  if (json_is_integer(v)) d = -1;          /* 1 is not 1.1 */
+  if (d == 1.2) { r->v12 = 1; return 0; }
+  if (d == 1.1) return 0;
   snprintf(msg, RIAP_REQ_MSGMAX, "Unsupported Riap version, this server speaks 1.1 and 1.2");
   return 501;
 }
@@ -222,7 +247,7 @@ static void take_fields(struct riap_req *r)
 {
   json_t *idx = json_object_get(r->json, "index");
   json_t *v = json_object_get(r->json, "v");
-  r->v12 = json_is_real(v) && json_real_value(v) == 1.2;  /* answer errors in the version asked */
+  r->v12 = !json_is_integer(v) && version(v) == 1.2;  /* answer errors in the version asked */
   r->action_name = str(r->json, "action", &r->action_len);
   r->uri = str(r->json, "uri", &r->uri_len);
   r->args = json_object_get(r->json, "args");
@@ -252,7 +277,7 @@ static int check_text(const struct riap_req *r, char *msg)
   const char *name;
   size_t len;
   json_t *v;
-  if (!riap_is_ident(r->action_name, r->action_len)) {
+  if (!riap_is_ident(r->action_name, r->action_len)) {   /* as the Perl server wants */
     snprintf(msg, RIAP_REQ_MSGMAX, "Invalid action, please only use letters/numbers");
     return 400;
   }
@@ -264,6 +289,65 @@ static int check_text(const struct riap_req *r, char *msg)
     }
   }
   return 0;
+}
+
+/* utf8_valid: 1 when the n bytes at s are well-formed UTF-8 (no overlong
+ * forms, no surrogates, nothing over U+10FFFF) */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+  size_t i = 0, k, len;
+  while (i < n) {
+    unsigned c = s[i], cp;
+    if (c < 0x80) { i++; continue; }
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (n - i < len) return 0;
+    for (k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return 0;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+    i += len;
+  }
+  return 1;
+}
+
+/* latin1_utf8: the n bytes at s read as Latin-1 (each byte one code point),
+ * as UTF-8 in a new buffer of *len bytes; NULL when out of memory */
+static char *latin1_utf8(const char *s, size_t n, size_t *len)
+{
+  char *u = malloc(2 * n + 1);
+  size_t i, j = 0;
+  if (!u) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) u[j++] = (char)c;
+    else { u[j++] = (char)(0xC0 | (c >> 6)); u[j++] = (char)(0x80 | (c & 0x3F)); }
+  }
+  *len = j;
+  return u;
+}
+
+/* load: parses the JSON text; a line that is not UTF-8 is read as Latin-1,
+ * which is what Perl's client sends for characters 0x80-0xFF (its JSON
+ * encoder is not in UTF-8 mode) and how the Perl server reads it */
+static json_t *load(const char *s, size_t n, json_error_t *jerr)
+{
+  size_t flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, len;
+  char *u;
+  json_t *j;
+  if (utf8_valid((const unsigned char *)s, n)) return json_loadb(s, n, flags, jerr);
+  if (!(u = latin1_utf8(s, n, &len))) {
+    snprintf(jerr->text, sizeof jerr->text, "out of memory");
+    jerr->position = 0;
+    return 0;
+  }
+  j = json_loadb(u, len, flags, jerr);
+  free(u);
+  return j;
 }
 
 int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
@@ -280,7 +364,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
     return 400;
   }
   if ((status = check_rawnul(s, n, msg))) return status;
-  r->json = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+  r->json = load(s, n, &jerr);
   if (!r->json) {
     snprintf(msg, RIAP_REQ_MSGMAX, "Invalid JSON: %s at byte %d", jerr.text, jerr.position + 1);
     return 400;
@@ -293,7 +377,7 @@ int riap_req_parse(struct riap_req *r, const char *s, size_t n, char *msg)
   if ((status = check_keys(r, &present, msg))) return status;
   if ((status = check_version(r, msg))) return status;
   if ((status = check_args(r, msg))) return status;
-  if (!r->action_name) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify action"); return 400; }
+  if (!r->action_name || !r->action_len) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify action"); return 400; }
   if ((status = check_text(r, msg))) return status;
   if (!r->uri) { snprintf(msg, RIAP_REQ_MSGMAX, "Please specify uri"); return 400; }
   if (json_object_get(r->json, "tx_id")) {

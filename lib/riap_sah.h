@@ -46,7 +46,7 @@ int sah_is_req(const sah_schema *s);
 json_t *sah_default(const sah_schema *s);
 
 /* sah_completions: a new array of candidate values for completion (from the
- * `in` clause, bool -> true/false, small int ranges), or NULL when none. */
+ * `in` clause, bool -> 0 and 1, small int ranges), or NULL when none. */
 json_t *sah_completions(const sah_schema *s);
 
 /* sah_elem: the compiled schema of array elements (`of`/`each_elem`), borrowed,

@@ -239,8 +239,12 @@ static struct riap_entity *find_mount(struct riap_tree *t, const char *u, size_t
   return 0;
 }
 
-struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size_t n,
-                                      int *status, const char **msg, size_t *rest)
+const char riap_tree_pkghint[] = "Not found (a package's uri ends in /)";
+
+/* resolve: riap_tree_resolve; lenient: a package (or mount point) may be
+ * named without its slash, as riap_tree_children does from a file name */
+static struct riap_entity *resolve(struct riap_tree *t, const char *uri, size_t n,
+                                   int *status, const char **msg, size_t *rest, int lenient)
 {
   char u[RIAP_URI_MAX + 2], path[PATH_MAX], dir[PATH_MAX], canon[RIAP_URI_MAX + 3];
   const char *leaf;
@@ -285,21 +289,34 @@ struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size
     return found(t, RIAP_VARIABLE, u, path, dir);
   }
   if (!riap_is_ident(leaf, leaflen)) return 0;
+  /* /Pkg/name names a function or variable: a package (or a mount point)
+   * there is /Pkg/name/, and /Pkg/name is 404 with a hint */
   if (snprintf(canon, sizeof canon, "%s/", u) < (int)sizeof canon &&
-      (e = lookup(t, canon)) && e->type == RIAP_MOUNT) {      /* /Pkg/mnt names the mount point */
-    if (rest) *rest = n;
-    return e;
+      (e = lookup(t, canon)) && e->type == RIAP_MOUNT) {
+    if (lenient) { if (rest) *rest = n; return e; }
+    *msg = riap_tree_pkghint;
+    return 0;
   }
   if (snprintf(path, sizeof path, "%s/%s", dir, leaf) >= (int)sizeof path) return 0;
   if (!inside(t, path) || stat(path, &st)) {
     e = mount_at(t, canon, dir, leaf, leaflen, status, msg);
+    if (e && !lenient) { *status = 404; *msg = riap_tree_pkghint; return 0; }
     if (e && rest) *rest = n;
     return e;
   }
-  if (S_ISDIR(st.st_mode))                                    /* /Pkg leniently names /Pkg/ */
-    return found(t, RIAP_PACKAGE, canon, path, path);
+  if (S_ISDIR(st.st_mode)) {
+    if (lenient) return found(t, RIAP_PACKAGE, canon, path, path);
+    *msg = riap_tree_pkghint;
+    return 0;
+  }
   if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111) || access(path, X_OK)) return 0;
   return found(t, RIAP_FUNCTION, u, path, dir);
+}
+
+struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size_t n,
+                                      int *status, const char **msg, size_t *rest)
+{
+  return resolve(t, uri, n, status, msg, rest, 0);
 }
 
 static int cmp(const void *a, const void *b)
@@ -354,7 +371,7 @@ int riap_tree_children(struct riap_tree *t, const struct riap_entity *pkg,
       int status;
       const char *msg;
       child_uri(uri, sizeof uri, pkg, names[i]);
-      e = riap_tree_resolve(t, uri, strlen(uri), &status, &msg, 0);
+      e = resolve(t, uri, strlen(uri), &status, &msg, 0, 1);
       if (e && !cb(e, arg)) ok = 2;
     }
     free(names[i]);

@@ -41,11 +41,16 @@ int riap_tree_open(struct riap_tree *t, const char *root);
 /* riap_tree_resolve: the entity named by uri (len bytes), or NULL with *status
  * set (400 for a malformed uri or one with a scheme, 404 when nothing is
  * served there, 531 for a mount file that is not valid) and *msg pointing
- * to a message. A uri at or below a mount point gives the RIAP_MOUNT entity
+ * to a message. A package's uri ends in /: /Pkg/name names a function or
+ * a variable only (404, *msg riap_tree_pkghint, when it is a package). A uri at or below a mount point gives the RIAP_MOUNT entity
  * with *rest set to the offset in uri of what follows the mount point's
  * slash; rest may be NULL when the caller does not care. */
 struct riap_entity *riap_tree_resolve(struct riap_tree *t, const char *uri, size_t len,
                                       int *status, const char **msg, size_t *rest);
+
+/* riap_tree_pkghint: the *msg of riap_tree_resolve for a 404 on /Pkg/name
+ * where /Pkg/name/ is a package or a mount point (compare the pointer). */
+extern const char riap_tree_pkghint[];
 
 /* riap_tree_children: calls cb for each entity directly in package pkg, in
  * name order, until cb returns 0; returns 1, or 0 when the directory cannot

@@ -38,7 +38,7 @@ json_t *sah_completions(const sah_schema *s)
   size_t i;
   json_t *a;
   if ((c = find(s, K_IN))) return json_deep_copy(c->v[0].j);
-  if (s->type == SAH_T_BOOL) return json_pack("[b b]", 1, 0);
+  if (s->type == SAH_T_BOOL) return json_pack("[i i]", 0, 1);   /* as typed on a command line, and as Perl offers */
   if (s->type != SAH_T_INT) return 0;
   for (i = 0; i < s->ncls; i++) {
     const struct sah_clause *k = &s->cls[i];

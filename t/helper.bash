@@ -28,6 +28,7 @@
 #   $BATS_TEST_TMPDIR/raw     the raw bytes received
 #   $BATS_TEST_TMPDIR/stderr  riap-handle's stderr (pipe mode)
 # rq [-t] JSON... sends one request line per JSON, half-closes, reads all.
+# RIAP_HANDLE_OPTS: more options for riap-handle (pipe mode only).
 # check N JQ-FILTER asserts that jq -e FILTER holds on RESP[N]; check_all
 # FILTER that it holds on the array of all responses.
 
@@ -159,7 +160,7 @@ riap_talk() {
   rm -f "$st"
   # shellcheck disable=SC2086
   perl -e "$RIAP_CLIENT_PL" "$RIAP_TRANSPORT" "$(riap_addr $server)" "$st" "$@" \
-    -- "$RIAP_HANDLE" $opts "$RIAP_ROOT" >"$raw" 2>"$BATS_TEST_TMPDIR/stderr"
+    -- "$RIAP_HANDLE" $opts ${RIAP_HANDLE_OPTS:-} "$RIAP_ROOT" >"$raw" 2>"$BATS_TEST_TMPDIR/stderr"
   [ -s "$st" ] || fail "client failed: $(cat "$BATS_TEST_TMPDIR/stderr")"
   . "$st"
   RESP=() R_FRAMING=0

@@ -1,131 +1,35 @@
 #!/usr/bin/env bats
-# Perl's Perinci::Access::Simple::Client (0.23, the current release) must
-# work against us unchanged. It is not packaged for Debian, so this file
-# drives our servers with a client that does on the wire exactly what that
-# one does (written from its documented behaviour and the Riap::Simple
-# spec, using core Perl modules only):
-#   - one connection per server, kept in a cache and reused by every later
-#     request (a TCP or Unix socket is reused while getpeername works; a
-#     riap+pipe program while kill 0 works);
-#   - the request is {v:1.1, action, uri, ...extra} as `j` + JSON + CRLF,
-#     whatever its size;
-#   - the answer is read with getline and must match /^j(.+)/ (so the CR is
-#     left at the end of what is decoded), else 500 "Invalid response line";
-#     nothing at all is 500 "Empty response from server";
-#   - Perinci::AccessUtil::strip_riap_stuffs_from_res then wants riap.v 1.1
-#     or 1.2 and, in a 1.2 answer, no riap.* key but riap.v and
-#     riap.result_encoding (base64, decoded into the result). Anything else
-#     it reports as 501; here it is reported as "strip_error" so a test can
-#     say exactly which key.
+# Perl's own Riap client, as Perl programs use it, against riap-listen
+# (riap+tcp, riap+unix) and riap-handle (riap+pipe): the real
+# Perinci::Access::Simple::Client 0.23 and the Perinci::Access dispatcher
+# from ../shared/perl (see its README), driven through
+# ../shared/perl/bin/perl-riap-client and through t/perl-riap.pl (one
+# Perinci::Access object for many requests). Nothing here imitates the
+# client. Without ../shared/perl the file is skipped, except under CI=true,
+# where that is a failure.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+bats_require_minimum_version 1.5.0
 
 setup_file() {
-  export PCLIENT=$BATS_FILE_TMPDIR/perinci-client.pl
-  cat >"$PCLIENT" <<'PERL'
-# perinci-client.pl: requests from stdin, one JSON array per line:
-#   [ACTION, SERVER_URL, EXTRA]   (EXTRA: a hash of request keys, optional)
-# prints one JSON object per request: {"res": ENVELOPE} plus "strip_error"
-# when the answer would not pass strip_riap_stuffs_from_res; then
-# {"connects": N}, how many connections or programs were opened in all.
-use strict; use warnings;
-use JSON::PP; use IO::Socket::INET; use IO::Socket::UNIX; use IPC::Open2;
-use MIME::Base64 qw(decode_base64);
-# SIGPIPE is left as it is: the real client does not ignore it either
-my $json = JSON::PP->new->allow_nonref->canonical;
-my (%conns, $connects);
-
-sub unescape { my $s = shift; $s =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge; $s }
-
-sub parse { # the three URL forms of the client's documentation
-  my $url = shift;
-  if ($url =~ m!^riap\+tcp://([^/]+):(\d+)(/.*)?$!) { return ("tcp:$1:$2", tcp => [$1, $2], $3) }
-  if ($url =~ m!^riap\+unix:(.+)/(/.*)$! || $url =~ m!^riap\+unix:(.+)$!) {
-    return ("unix:$1", unix => unescape($1), $2);
-  }
-  if ($url =~ m!^riap\+pipe:(.+?)//(.*?)/(/.*)$!) {
-    my ($prog, $args, $uri) = (unescape($1), $2, $3);
-    my @args = map { unescape($_) } split m!/!, $args;
-    return ("pipe:$prog @args", pipe => [$prog, @args], $uri);
-  }
-  die "unparsable server URL $url\n";
-}
-
-sub connection {
-  my ($key, $kind, $where) = @_;
-  my $c = $conns{$key};
-  if ($c) {
-    return $c if $kind eq 'pipe' ? kill(0, $c->{pid}) : $c->{sock}->connected;
-    delete $conns{$key};
-  }
-  if ($kind eq 'tcp') {
-    my $s = IO::Socket::INET->new(PeerHost => $where->[0], PeerPort => $where->[1], Proto => 'tcp') or return;
-    $c = { sock => $s, in => $s, out => $s };
-  } elsif ($kind eq 'unix') {
-    my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $where) or return;
-    $c = { sock => $s, in => $s, out => $s };
-  } else {
-    my ($in, $out);
-    my $pid = open2($in, $out, @$where) or return;
-    $c = { pid => $pid, in => $in, out => $out };
-  }
-  $connects++;
-  $c->{out}->autoflush(1);
-  return $conns{$key} = $c;
-}
-
-sub strip { # what Perinci::AccessUtil checks; undef when it would pass
-  my $res = shift;
-  my $meta = $res->[3] // {};
-  my $v = $meta->{'riap.v'} // 1.1;
-  return "riap.v $v is neither 1.1 nor 1.2" unless $v == 1.1 || $v == 1.2;
-  return undef unless $v >= 1.2;
-  for my $k (sort keys %$meta) {
-    next unless $k =~ /^riap\./;
-    if ($k eq 'riap.result_encoding') {
-      return "result_encoding $meta->{$k}" unless $meta->{$k} eq 'base64';
-      $res->[2] = decode_base64($res->[2] // '');
-    } elsif ($k ne 'riap.v') {
-      return "unknown Riap attribute $k";
-    }
-    delete $meta->{$k};
-  }
-  return undef;
-}
-
-sub request {
-  my ($action, $url, $extra) = @_;
-  my ($key, $kind, $where, $uri) = parse($url);
-  my $req = { v => 1.1, action => $action, %{ $extra // {} } };
-  $req->{uri} //= $uri;
-  my $c = connection($key, $kind, $where) or return [500, "Can't connect to $url: $!"];
-  $c->{out}->print("j" . $json->encode($req) . "\015\012");
-  my $line = $c->{in}->getline;
-  if (!$line) { delete $conns{$key}; return [500, "Empty response from server"] }
-  if ($line !~ /^j(.+)/) { delete $conns{$key}; return [500, "Invalid response line from server: $line"] }
-  my $res = eval { $json->decode($1) };
-  if ($@) { delete $conns{$key}; return [500, "Invalid JSON response from server: $@"] }
-  return $res;
-}
-
-while (my $l = <STDIN>) {
-  next unless $l =~ /\S/;
-  my ($action, $url, $extra) = @{ $json->decode($l) };
-  my $res = request($action, $url, $extra);
-  my $err = ref $res eq 'ARRAY' ? strip($res) : "not an array";
-  my $out = { res => $res };
-  $out->{strip_error} = $err if defined $err;
-  # a decoded binary result is bytes: carry it as hex so the test can compare
-  $out->{hex} = unpack 'H*', $res->[2] if defined $res->[2] && !ref $res->[2] && ($extra // {})->{v} && $extra->{v} == 1.2;
-  print $json->encode($out), "\n";
-}
-print $json->encode({ connects => $connects // 0 }), "\n";
-PERL
+  local shared
+  shared=${RIAP_SHARED:-$(cd "$RIAP_REPO/.." && pwd)/shared}
+  export PERL_STACK=$shared/perl
+  if [ ! -x "$PERL_STACK/bin/perl-riap-client" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "perl-client.bats: the real Perl Riap stack is missing at $PERL_STACK (tools/deps and ../shared are CI's)" >&2
+      return 1
+    fi
+    export PERL_MISSING=1                    # each test skips (setup_file cannot)
+  fi
+  export PERL5LIB=$PERL_STACK/lib
+  export PRIAP=$RIAP_REPO/t/perl-riap.pl
 }
 
 setup() {
+  [ -z "${PERL_MISSING:-}" ] || skip "no Perl Riap stack at $PERL_STACK"
   PORT=$(free_port)
   SOCK=$BATS_TEST_TMPDIR/riap.sock
   ROOT=$RIAP_REPO/examples
@@ -145,156 +49,213 @@ tcp_up() { # PORT: something accepts on 127.0.0.1:PORT
   perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$1"
 }
 
-# pc: runs the client on the requests given as JSON arrays (one per
-# argument), sets OUT to its output (JSON lines) for jq -s
-pc() {
-  OUT=$(printf '%s\n' "$@" | perl "$PCLIENT" 2>>"$BATS_TEST_TMPDIR/client-err")
+# pa [RIAP_VERSION] -- REQUEST...: runs t/perl-riap.pl (one Perinci::Access
+# object) on the requests, JSON arrays [ACTION, URL, EXTRA]; OUT is its
+# output (JSON lines), its stderr in $BATS_TEST_TMPDIR/client-err
+pa() {
+  local v=()
+  while [ "$1" != -- ]; do v+=("$1"); shift; done
+  shift
+  OUT=$(printf '%s\n' "$@" | perl "$PRIAP" "${v[@]}" 2>"$BATS_TEST_TMPDIR/client-err")
+  local rc=$?
+  [ $rc = 0 ] || fail "the Perl client died (status $rc): $(cat "$BATS_TEST_TMPDIR/client-err")"
 }
 res() { jq -s ".[$1]" <<<"$OUT"; }
-all_clean() { # every answer passes the client's strip_riap_stuffs_from_res
-  jq -se '.[:-1] | all(.strip_error == null)' <<<"$OUT" || fail "answers the client would reject: $OUT"
+is() { # is N FILTER: jq -e FILTER holds on answer N
+  res "$1" | jq -e "$2" >/dev/null || fail "answer $1 fails: $2
+$(res "$1")"
 }
-one_connection() { # the client opened one connection (or program) for all
-  jq -se '.[-1].connects == 1' <<<"$OUT" || fail "not one connection: $OUT"
+connections_are() { # the client opened N connections (or programs) in all
+  jq -se ".[-1].connects == $1" <<<"$OUT" >/dev/null || fail "not $1 connection(s): $(tail -1 <<<"$OUT")"
 }
 
-every_action_on() { # URL: the Riap actions a Perl program uses, over one connection
+every_action_on() { # URL: every Riap action, one Perinci::Access object
   local u=$1
-  pc "[\"info\",\"$u/Math/mult\"]" \
+  pa -- "[\"info\",\"$u/Math/mult\"]" \
+     "[\"actions\",\"$u/Math/mult\",{\"detail\":1}]" \
      "[\"meta\",\"$u/Math/mult\"]" \
+     "[\"meta\",\"$u/\"]" \
      "[\"list\",\"$u/Math/\"]" \
-     "[\"list\",\"$u/\",{\"detail\":1}]" \
+     "[\"list\",\"$u/\",{\"detail\":1,\"recursive\":1,\"type\":\"function\"}]" \
      "[\"child_metas\",\"$u/Math/\"]" \
-     "[\"actions\",\"$u/Math/mult\"]" \
      "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":6,\"b\":7}}]" \
-     "[\"call\",\"$u/Fast/mult\",{\"args\":{\"a\":3,\"b\":5}}]" \
+     "[\"complete_arg_val\",\"$u/Text/fruit\",{\"arg\":\"name\",\"word\":\"ap\"}]" \
+     "[\"complete_arg_elem\",\"$u/Text/fruit\",{\"arg\":\"toppings\",\"index\":0,\"word\":\"s\"}]" \
      "[\"get\",\"$u/Math/\$PI\"]" \
-     "[\"complete_arg_val\",\"$u/Text/fruit\",{\"arg\":\"name\",\"word\":\"ap\"}]"
-  all_clean
-  one_connection
-  res 0 | jq -e '.res[0] == 200 and .res[2].type == "function" and .res[2].uri == "/Math/mult"'
-  res 1 | jq -e '.res[0] == 200 and (.res[2].summary | test("Multiply"))'
-  res 2 | jq -e '.res[0] == 200 and (.res[2] | index("/Math/mult") != null)'
-  res 3 | jq -e '.res[0] == 200 and ([.res[2][].uri] | index("/Math/") != null)'
-  res 4 | jq -e '.res[0] == 200 and (.res[2] | has("/Math/mult"))'
-  res 5 | jq -e '.res[0] == 200 and (.res[2] | index("call") != null)'
-  res 6 | jq -e '.res[0] == 200 and .res[2] == 42 and .res[3]["riap.v"] == 1.1'
-  res 7 | jq -e '.res[0] == 200 and .res[2] == 15'
-  res 8 | jq -e '.res[0] == 200 and (.res[2] > 3.14 and .res[2] < 3.15)'
-  res 9 | jq -e '.res[0] == 200 and ([.res[2].words[] | if type == "object" then .word else . end] | index("apple") != null)'
+     "[\"info\",\"$u/Math/\"]"
+  is 0 '.res[0] == 200 and .res[2].type == "function" and .res[2].uri == "/Math/mult"'
+  is 1 '.res[0] == 200 and (.res[2] | map(.name) | index("call") != null)'
+  is 2 '.res[0] == 200 and (.res[2].summary | test("Multiply")) and .res[2].args.b.pos == 1'
+  is 3 '.res[0] == 200 and .res[2].v == 1.1'
+  is 4 '.res[0] == 200 and (.res[2] | sort) == ["$PI", "div", "mult"]'
+  is 5 '.res[0] == 200 and ([.res[2][].uri] | index("Math/mult") != null and index("Fast/mult") != null)'
+  is 6 '.res[0] == 200 and .res[2].mult.summary == "Multiply two integers"'
+  is 7 '.res[0] == 200 and .res[2] == 42'
+  is 8 '.res[0] == 200 and ([.res[2].words[].word] == ["apple"])'
+  is 9 '.res[0] == 200 and ([.res[2].words[].word] == ["sprinkles", "syrup"])'
+  is 10 '.res[0] == 200 and (.res[2] > 3.14 and .res[2] < 3.15)'
+  is 11 '.res[0] == 200 and .res[2].type == "package"'
+  connections_are 1
 }
 
-@test "every action over riap+tcp, on one kept-alive connection" {
+@test "Perinci::Access: every action over riap+tcp (riap-listen), on one connection" {
   every_action_on "$TCP"
 }
 
-@test "every action over riap+unix (path//uri), on one kept-alive connection" {
+@test "Perinci::Access: every action over riap+unix (riap-listen), on one connection" {
   every_action_on "${UNIX%/}/"
 }
 
-@test "every action over riap+pipe (riap-handle run by the client, ROOT as its argument)" {
+@test "Perinci::Access: every action over riap+pipe (riap-handle run by the client), one program" {
   every_action_on "${PIPE%/}/"
+  ! grep -q riap-access "$BATS_TEST_TMPDIR/client-err" || fail "access records on the client's stderr: $(cat "$BATS_TEST_TMPDIR/client-err")"
 }
 
-@test "errors come back as envelopes the client takes as they are, on the same connection" {
-  pc "[\"meta\",\"$TCP/Math/nope\"]" \
-     "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":1}}]" \
-     "[\"list\",\"$TCP/Math/mult\"]" \
-     "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":1,\"b\":2,\"c\":3}}]" \
-     "[\"call\",\"$TCP/Util/fail\"]" \
-     "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":2,\"b\":2}}]"
-  all_clean
-  one_connection
-  res 0 | jq -e '.res[0] == 404'
-  res 1 | jq -e '.res[0] == 400 and (.res[1] | test("Missing required argument: b"))'
-  res 2 | jq -e '.res[0] == 501'
-  res 3 | jq -e '.res[0] == 400 and (.res[1] | test("c"))'
-  res 4 | jq -e '.res[0] >= 400'
-  res 5 | jq -e '.res[0] == 200 and .res[2] == 4'
-}
-
-@test "Riap 1.2: answers carry only riap.v and riap.result_encoding, a binary result decodes to its bytes" {
-  # bitflip of 00 01 fe ff is ff fe 01 00; sent as data:base64, as a 1.2 client must
-  local u
+@test "perl-riap-client: a call, a list, a meta and an error over riap+tcp, riap+unix and riap+pipe" {
+  local u c=$PERL_STACK/bin/perl-riap-client
   for u in "$TCP" "${UNIX%/}/" "${PIPE%/}/"; do
-    pc "[\"call\",\"$u/Util/bitflip\",{\"v\":1.2,\"args\":{\"data:base64\":\"AAH+/w==\"}}]" \
-       "[\"meta\",\"$u/Util/bitflip\",{\"v\":1.2}]" \
-       "[\"call\",\"$u/Math/mult\",{\"v\":1.2,\"args\":{\"a\":2,\"b\":3}}]" \
-       "[\"meta\",\"$u/Math/nope\",{\"v\":1.2}]"
-    all_clean
-    res 0 | jq -e '.res[0] == 200 and .hex == "fffe0100"' || fail "$u: $OUT"
-    res 1 | jq -e '.res[0] == 200 and .res[3] == {}' || fail "$u: $OUT"
-    res 2 | jq -e '.res[0] == 200 and .res[2] == 6' || fail "$u: $OUT"
-    res 3 | jq -e '.res[0] == 404' || fail "$u: $OUT"
+    run --separate-stderr "$c" "$u/Math/mult" call '{"args":{"a":6,"b":7}}'
+    jq -e '.[0] == 200 and .[2] == 42' <<<"$output" >/dev/null || fail "$u call: $output $stderr"
+    run --separate-stderr "$c" "$u/Math/" list
+    jq -e '.[0] == 200 and (.[2] | sort) == ["$PI", "div", "mult"]' <<<"$output" >/dev/null || fail "$u list: $output $stderr"
+    run --separate-stderr "$c" --riap-version 1.2 "$u/" meta
+    jq -e '.[0] == 200 and .[2].v == 1.1' <<<"$output" >/dev/null || fail "$u meta: $output $stderr"
+    run --separate-stderr "$c" "$u/Math/mult" call '{"args":{"a":6}}'
+    jq -e '.[0] == 400 and .[1] == "Missing required argument: b"' <<<"$output" >/dev/null || fail "$u error: $output $stderr"
+    [[ "$stderr" != *riap-access* ]] || fail "$u: access records on the client's terminal: $stderr"
   done
 }
 
-@test "through a mount (riap+pipe backend) the answers still pass the client's checks" {
-  pc "[\"list\",\"$TCP/Greet/\"]" \
-     "[\"info\",\"$TCP/Greet/\"]" \
-     "[\"list\",\"$TCP/Greet/\",{\"v\":1.2}]" \
-     "[\"meta\",\"$TCP/Greet/nope\",{\"v\":1.2}]"
-  all_clean
-  res 0 | jq -e '.res[0] == 200 and (.res[2] | length) > 0'
-  res 1 | jq -e '.res[0] == 200 and .res[2].uri == "/Greet/"'
-  res 2 | jq -e '.res[0] == 200'
-  res 3 | jq -e '.res[0] == 404'
+@test "one Perinci::Access object for hundreds of calls over the three transports: one connection each" {
+  local i reqs=()
+  for i in $(seq 1 120); do
+    reqs+=("[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":$i,\"b\":2}}]"
+           "[\"call\",\"${UNIX%/}//Math/mult\",{\"args\":{\"a\":$i,\"b\":3}}]"
+           "[\"call\",\"${PIPE%/}//Fast/mult\",{\"args\":{\"a\":$i,\"b\":4}}]")
+  done
+  pa -- "${reqs[@]}"
+  jq -se '.[:-1] | length == 360 and all(.res[0] == 200)' <<<"$OUT" >/dev/null || fail "not all 200: $(grep -v '"res":\[200' <<<"$OUT" | head -3)"
+  jq -se '[.[:-1][] | .res[2]] == [range(1; 121) as $i | ($i * 2, $i * 3, $i * 4)]' <<<"$OUT" >/dev/null \
+    || fail "answers out of order or wrong"
+  connections_are 3
 }
 
-@test "a request line over 1000 bytes (the old client framed those as J; this one sends j) is answered" {
+@test "Riap 1.2: a binary argument (NAME:base64) and a binary result (base64, decoded by the client) on every transport" {
+  # bitflip of 00 01 fe ff is ff fe 01 00
+  local u
+  for u in "$TCP" "${UNIX%/}/" "${PIPE%/}/"; do
+    pa 1.2 -- "[\"call\",\"$u/Util/bitflip\",{\"args\":{\"data:base64\":\"AAH+/w==\"}}]" \
+              "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":2,\"b\":3}}]" \
+              "[\"meta\",\"$u/Math/nope\"]"
+    is 0 '.res[0] == 200 and .hex == "fffe0100" and .res[3]["x.hint.result_binary"] == true'
+    is 0 '.res[3] | keys | all(startswith("riap.") | not)'
+    is 1 '.res[0] == 200 and .res[2] == 6'
+    is 2 '.res[0] == 404'
+    connections_are 1
+  done
+}
+
+@test "Riap 1.1: a binary result comes as its bytes, with x.hint.result_binary" {
+  pa -- "[\"call\",\"$TCP/Util/bitflip\",{\"args\":{\"data\":\"AB\"}}]"
+  is 0 '.res[0] == 200 and .hex == "bebd" and .res[3]["x.hint.result_binary"] == true'
+}
+
+@test "error envelopes come back as they are, on the same connection" {
+  local u
+  for u in "$TCP" "${UNIX%/}/" "${PIPE%/}/"; do
+    pa -- "[\"meta\",\"$u/Math/nope\"]" \
+          "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":1}}]" \
+          "[\"list\",\"$u/Math/mult\"]" \
+          "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":1,\"b\":2,\"c\":3}}]" \
+          "[\"call\",\"$u/Util/fail\"]" \
+          "[\"meta\",\"$u/Math\"]" \
+          "[\"complete_arg_elem\",\"$u/Text/fruit\",{\"arg\":\"toppings\"}]" \
+          "[\"call\",\"$u/Math/div\",{\"args\":{\"a\":1,\"b\":0}}]" \
+          "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":2,\"b\":2}}]"
+    is 0 '.res[0] == 404 and (.res[1] | contains("/Math/nope"))'
+    is 1 '.res[0] == 400 and .res[1] == "Missing required argument: b"'
+    is 2 '.res[0] == 501'
+    is 3 '.res[0] == 400 and (.res[1] | contains("c"))'
+    is 4 '.res[0] >= 500'
+    is 5 '.res[0] == 404 and (.res[1] | contains("/Math/"))'
+    is 6 '.res[0] == 400 and .res[1] == "Please specify index"'
+    is 7 '.res[0] == 400'
+    is 8 '.res[0] == 200 and .res[2] == 4'
+    connections_are 1
+  done
+}
+
+@test "arguments as numeric strings (from @ARGV) are served as numbers; v as a numeric string too" {
+  pa -- "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":\"6\",\"b\":\"7\"}}]" \
+        "[\"call\",\"${UNIX%/}//Math/div\",{\"args\":{\"a\":\"2.5\",\"b\":\"0.5\"}}]" \
+        "[\"call\",\"${PIPE%/}//Fast/mult\",{\"args\":{\"a\":\"3\",\"b\":\"5\"}}]"
+  is 0 '.res[0] == 200 and .res[2] == 42'
+  is 1 '.res[0] == 200 and .res[2] == 5'
+  is 2 '.res[0] == 200 and .res[2] == 15'
+  # riap_version "1.2", a string as a config file gives it: the client sends "v":"1.2"
+  pa "1.2" -- "[\"info\",\"$TCP/Math/mult\"]" "[\"call\",\"${PIPE%/}//Util/bitflip\",{\"args\":{\"data:base64\":\"AA==\"}}]"
+  is 0 '.res[0] == 200 and .res[2].v == 1.2'
+  is 1 '.res[0] == 200 and .hex == "ff"'
+}
+
+@test "a Latin-1 string argument (sent as single bytes by the client) comes back as the same characters" {
+  local u
+  for u in "$TCP" "${UNIX%/}/" "${PIPE%/}/"; do
+    pa -- "[\"call\",\"$u/Text/upper\",{\"args\":{\"text\":\"caf\\u00e9 \\u00ff\"}}]" \
+          "[\"call\",\"$u/Text/upper\",{\"args\":{\"text\":\"euro \\u20ac\"}}]"
+    is 0 '.res[0] == 200 and .res[2] == "CAF\u00e9 \u00ff" and .hex == "434146e920ff"'
+    is 1 '.res[0] == 200 and .res[2] == "EURO \u20ac"'
+  done
+}
+
+@test "through a mount (riap+pipe backend) the real client works as well" {
+  pa -- "[\"list\",\"$TCP/Greet/\"]" \
+        "[\"info\",\"$TCP/Greet/\"]" \
+        "[\"meta\",\"$TCP/Greet/nope\"]"
+  is 0 '.res[0] == 200 and (.res[2] | length) > 0 and (.res[2] | all(startswith("/") | not))'
+  is 1 '.res[0] == 200 and .res[2].uri == "/Greet/"'
+  is 2 '.res[0] == 404'
+}
+
+@test "a request line over 1000 bytes is answered" {
   local long; long=$(printf 'a%.0s' $(seq 5000))
-  pc "[\"call\",\"$TCP/Text/upper\",{\"args\":{\"text\":\"$long\"}}]" \
-     "[\"call\",\"${UNIX%/}//Text/upper\",{\"args\":{\"text\":\"$long\"}}]"
-  res 0 | jq -e --arg want "${long^^}" '.res[0] == 200 and .res[2] == $want'
-  res 1 | jq -e --arg want "${long^^}" '.res[0] == 200 and .res[2] == $want'
+  pa -- "[\"call\",\"$TCP/Text/upper\",{\"args\":{\"text\":\"$long\"}}]" \
+        "[\"call\",\"${UNIX%/}//Text/upper\",{\"args\":{\"text\":\"$long\"}}]"
+  is 0 ".res[0] == 200 and .res[2] == \"${long^^}\""
+  is 1 ".res[0] == 200 and .res[2] == \"${long^^}\""
 }
 
-@test "a cached connection the server has since closed: the next request fails as the real client would; with --idle-timeout 0 it never is" {
-  # riap-handle --timeout 1: idle connections are closed after a second; the
-  # client notices only when it reads
+# idle_then_two URL: a call, 2.5 s of silence, two more calls, one client
+idle_then_two() {
+  local c="[\"call\",\"$1/Math/mult\",{\"args\":{\"a\":2,\"b\":"
+  OUT=$( { echo "${c}3}}]"; sleep 2.5; echo "${c}4}}]"; echo "${c}5}}]"; } | perl "$PRIAP" 2>"$BATS_TEST_TMPDIR/client-err")
+  local rc=$?
+  [ $rc = 0 ] || fail "the client died (status $rc): $OUT $(cat "$BATS_TEST_TMPDIR/client-err")"
+}
+
+@test "a connection the server closed while idle: the client's next request fails (it does not retry), the one after reconnects; with --idle-timeout 0 none is closed" {
   local port; port=$(free_port)
   "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path "$BATS_TEST_TMPDIR/sb2" --start-servers 1 \
     -- "$HANDLE" --timeout 1 "$ROOT" 2>"$BATS_TEST_TMPDIR/err2" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
   wait_for "the TCP port" 10 tcp_up "$port"
   idle_then_two "riap+tcp://127.0.0.1:$port"
-  res 0 | jq -e '.res[0] == 200 and .res[2] == 6'
-  # the close reached the client's socket before its write: the real client
-  # then says "Empty response from server" (and reconnects for the next)
-  res 1 | jq -e '.res[0] == 500 and (.res[1] | test("Empty response"))'
-  res 2 | jq -e '.res[0] == 200 and .res[2] == 10'
-  # --idle-timeout 0: kept as long as the client keeps it, --timeout or not
+  is 0 '.res[0] == 200 and .res[2] == 6'
+  is 1 '.res[0] == 500 and (.res[1] | test("Empty response"))'
+  is 2 '.res[0] == 200 and .res[2] == 10'
   port=$(free_port)
   "$LISTEN" -p "127.0.0.1:$port" --scoreboard-path "$BATS_TEST_TMPDIR/sb3" --start-servers 1 --timeout 1 --idle-timeout 0 \
     -- "$HANDLE" "$ROOT" 2>"$BATS_TEST_TMPDIR/err3" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
   wait_for "the TCP port" 10 tcp_up "$port"
   idle_then_two "riap+tcp://127.0.0.1:$port"
-  jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" || fail "$OUT"
-  one_connection
+  jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" >/dev/null || fail "$OUT"
+  connections_are 1
 }
 
-@test "riap+pipe: riap-handle waits for the client's next request however long it idles (the client would die of SIGPIPE otherwise)" {
+@test "riap+pipe: riap-handle waits for the client's next request however long it idles" {
   # --timeout 1 bounds the rest of a request, not the wait between two
-  local u="riap+pipe:$HANDLE//--timeout/1/$(printf %s "$ROOT" | sed 's!/!%2F!g')/"
-  idle_then_two "$u"
-  jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" || fail "$OUT"
-  one_connection
-}
-
-# idle_then_two URL: a call, 2.5 s of silence, two more calls, one client
-idle_then_two() {
-  local c="[\"call\",\"$1/Math/mult\",{\"args\":{\"a\":2,\"b\":"
-  OUT=$( { echo "${c}3}}]"; sleep 2.5; echo "${c}4}}]"; echo "${c}5}}]"; } | perl "$PCLIENT" 2>>"$BATS_TEST_TMPDIR/client-err")
-  local rc=$?
-  [ $rc = 0 ] || fail "the client died (status $rc): $OUT"
-}
-
-@test "arguments as a Perl program often has them (strings from @ARGV, JSON-encoded as \"6\") are served as numbers" {
-  pc "[\"call\",\"$TCP/Math/mult\",{\"args\":{\"a\":\"6\",\"b\":\"7\"}}]" \
-     "[\"call\",\"${UNIX%/}//Math/div\",{\"args\":{\"a\":\"2.5\",\"b\":\"0.5\"}}]" \
-     "[\"call\",\"${PIPE%/}//Fast/mult\",{\"args\":{\"a\":\"3\",\"b\":\"5\"}}]"
-  res 0 | jq -e '.res[0] == 200 and .res[2] == 42'
-  res 1 | jq -e '.res[0] == 200 and .res[2] == 5'
-  res 2 | jq -e '.res[0] == 200 and .res[2] == 15'
+  idle_then_two "riap+pipe:$HANDLE//--timeout/1/$(printf %s "$ROOT" | sed 's!/!%2F!g')/"
+  jq -se '.[:3] | all(.res[0] == 200)' <<<"$OUT" >/dev/null || fail "$OUT"
+  connections_are 1
 }

@@ -76,9 +76,17 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   [ "$R_EXIT" = 0 ] || fail "exit status $R_EXIT"
 }
 
-@test "access records go to stderr, never into the protocol output" {
+@test "riap+pipe (stdin a pipe): no access records on stderr unless asked" {
   only_on pipe "stderr is the server's in the socket transports"
-  rq "$MULT" '{"action":"meta","uri":"/Math/nope"}' '{"action":"info","uri":"/"}'
+  rq "$MULT" '{"action":"meta","uri":"/Math/nope"}'
+  responses_are 2
+  ! grep -q riap-access "$BATS_TEST_TMPDIR/stderr" || fail "access records on a client's stderr: $(cat "$BATS_TEST_TMPDIR/stderr")"
+  ! grep -q riap-access "$BATS_TEST_TMPDIR/raw" || fail "access record in the protocol output"
+}
+
+@test "riap+pipe with --log-fd 2: access records go to stderr, never into the protocol output" {
+  only_on pipe "stderr is the server's in the socket transports"
+  RIAP_HANDLE_OPTS="--log-fd 2" rq "$MULT" '{"action":"meta","uri":"/Math/nope"}' '{"action":"info","uri":"/"}'
   responses_are 3
   run grep -c '^%riap-access 1 ' "$BATS_TEST_TMPDIR/stderr"
   assert_output 3
@@ -134,12 +142,26 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 1 200
 }
 
-@test "trailing bytes after the object and invalid UTF-8 are broken JSON" {
-  riap_talk 's:j{"action":"info","uri":"/"} x'$'\r\n' $'s:j{"action":"info","uri":"/\xff\xfe"}\r\n' "s:j$MULT"$'\r\n' shut
-  responses_are 3
+@test "trailing bytes after the object are broken JSON" {
+  riap_talk 's:j{"action":"info","uri":"/"} x'$'\r\n' "s:j$MULT"$'\r\n' shut
+  responses_are 2
   check 0 '.[0] == 400 and (.[1] | startswith("Invalid JSON: "))'
-  check 1 '.[0] == 400 and (.[1] | startswith("Invalid JSON: "))'
-  status_is 2 200
+  status_is 1 200
+}
+
+@test "a line that is not valid UTF-8 is read as Latin-1 (each byte one character), valid UTF-8 stays UTF-8" {
+  # Perl's client writes characters 0x80-0xFF as single bytes; answers
+  # carry every non-ASCII character as \uXXXX, which any JSON decoder reads
+  riap_talk $'s:j{"action":"call","uri":"/Nasty/echo","args":{"a":"caf\xe9 \xff"}}\r\n' \
+            $'s:j{"action":"call","uri":"/Nasty/echo","args":{"a":"caf\xc3\xa9 \xe2\x82\xac"}}\r\n' \
+            $'s:j{"action":"info","uri":"/\xff\xfe"}\r\n' "s:j$MULT"$'\r\n' shut
+  responses_are 4
+  check 0 '.[0] == 200 and .[2].a == "caf\u00e9 \u00ff"'
+  check 1 '.[0] == 200 and .[2].a == "caf\u00e9 \u20ac"'
+  check 2 '.[0] == 404 and .[1] == "Not found: /\u00ff\u00fe"'
+  status_is 3 200
+  LC_ALL=C grep -q $'[\x80-\xff]' "$BATS_TEST_TMPDIR/raw" && fail "an answer holds bytes over 0x7f: $(od -c "$BATS_TEST_TMPDIR/raw" | head)"
+  return 0
 }
 
 @test "a raw NUL byte in a request line gets 400 naming it, and the connection stays open" {
@@ -223,12 +245,53 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 1 200
 }
 
+@test "request keys beginning with - are the client's: ignored, never passed to the function" {
+  # what Perl's client adds to every request (Perinci::Access::Base::check_request)
+  local perl='"-uri_scheme":"riap+tcp","-uri_auth":"127.0.0.1:5678","-uri_path":"/Nasty/echo","-uri_query":null,"-uri_frag":null'
+  rq "{\"action\":\"call\",\"uri\":\"/Nasty/echo\",\"args\":{\"a\":1},$perl}" \
+     "{\"action\":\"info\",\"uri\":\"/\",$perl}" "{\"action\":\"list\",\"uri\":\"/Math/\",\"-x\":[1,{\"y\":2}]}"
+  responses_are 3
+  check 0 '.[0] == 200 and .[2] == {"a": 1}'
+  status_is 1 200
+  status_is 2 200
+}
+
+@test "request keys beginning with - are not shown as arguments in the access record" {
+  only_on pipe "reads the records on stderr"
+  RIAP_HANDLE_OPTS="--log-fd 2" rq '{"action":"call","uri":"/Nasty/echo","args":{"a":1},"-uri_scheme":"riap+tcp","-uri_path":"/Nasty/echo"}'
+  responses_are 1
+  status_is 0 200
+  grep -q '^%riap-access 1 .* args=7:{"a":1} ' "$BATS_TEST_TMPDIR/stderr" || fail "record: $(cat "$BATS_TEST_TMPDIR/stderr")"
+  ! grep -q uri_scheme "$BATS_TEST_TMPDIR/stderr" || fail "a - key in the record: $(cat "$BATS_TEST_TMPDIR/stderr")"
+}
+
+@test "v given as a numeric string (\"1.2\", \"1.1\") is that number" {
+  rq '{"v":"1.2","action":"info","uri":"/"}' '{"v":"1.1","action":"info","uri":"/"}' \
+     '{"v":"1.2","action":"call","uri":"/Util/bitflip","args":{"data:base64":"AAE="}}' \
+     '{"v":"1.3","action":"info","uri":"/"}'
+  responses_are 4
+  check 0 '.[0] == 200 and .[2].v == 1.2 and .[3]["riap.v"] == 1.2'
+  check 1 '.[0] == 200 and .[2].v == 1.1 and .[3]["riap.v"] == 1.1'
+  check 2 '.[0] == 200 and .[2] == "//4=" and .[3]["riap.result_encoding"] == "base64"'
+  status_is 3 501
+}
+
+@test "an action that is not an identifier gets 400 Invalid action; a well-formed unknown one 501" {
+  rq '{"action":"ca ll","uri":"/Math/mult"}' '{"action":"call\u0000","uri":"/Math/mult"}' \
+     '{"action":"1call","uri":"/Math/mult"}' '{"action":"../call","uri":"/Math/mult"}' \
+     '{"action":"frobnicate","uri":"/Math/mult"}' "$MULT"
+  responses_are 6
+  for i in 0 1 2 3; do check $i '.[0] == 400 and .[1] == "Invalid action, please only use letters/numbers"'; done
+  status_is 4 501
+  status_is 5 200
+}
+
 @test "a key of the wrong type gets 400 naming the key" {
   rq '{"action":"call","uri":"/Math/mult","args":"a=2"}' \
      '{"action":"list","uri":"/Math/","detail":"yes"}' \
      '{"action":"info","uri":5}' \
      '{"action":["info"],"uri":"/"}' \
-     '{"action":"info","uri":"/","v":"1.1"}' \
+     '{"action":"info","uri":"/","v":"one"}' \
      "$MULT"
   responses_are 6
   local i key
@@ -433,6 +496,16 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   check 2 '.[0] == 200 and (.[2].summary | startswith("riap-simple example tree"))'
 }
 
+@test "meta of a package without .meta.json answers {\"v\":1.1}, the root's too" {
+  only_on pipe "a tree of its own, served in pipe mode"
+  local root=$BATS_TEST_TMPDIR/bare
+  mkdir -p "$root/Pkg/Sub"
+  printf '{"action":"meta","uri":"/Pkg/"}\n{"action":"meta","uri":"/Pkg/Sub/"}\n{"action":"meta","uri":"/"}\n' \
+    | sed 's/^/j/' | "$RIAP_HANDLE" "$root" >"$BATS_TEST_TMPDIR/out"
+  run jq -sce 'map(.[0] == 200 and .[2] == {"v": 1.1}) == [true, true, true]' < <(sed 's/^j//; s/\r$//' "$BATS_TEST_TMPDIR/out")
+  assert_success
+}
+
 @test "meta of a function without metadata gets 534" {
   rq '{"action":"meta","uri":"/Nasty/nometa"}' "$MULT"
   responses_are 2
@@ -460,6 +533,17 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 2 200
 }
 
+@test "a package uri ends in /: /Math names a function or variable Math in /, 404 with a hint" {
+  rq '{"action":"meta","uri":"/Math"}' '{"action":"list","uri":"/Math"}' '{"action":"info","uri":"/Tree/Sub"}' \
+     '{"action":"info","uri":"/Greet"}' '{"action":"info","uri":"/Math/"}'
+  responses_are 5
+  check 0 '.[0] == 404 and (.[1] | contains("/Math/"))'
+  status_is 1 404
+  check 2 '.[0] == 404 and (.[1] | contains("/Tree/Sub/"))'
+  check 3 '.[0] == 404 and (.[1] | contains("/Greet/"))'
+  check 4 '.[0] == 200 and .[2].uri == "/Math/"'
+}
+
 @test "an unknown uri gets 404 naming it" {
   rq '{"action":"meta","uri":"/Math/nope"}' '{"action":"call","uri":"/Nope/x"}' \
      '{"action":"list","uri":"/Nope/"}' '{"action":"get","uri":"/Math/$NOPE"}'
@@ -483,66 +567,68 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
 
 # ------------------------------------------------------------ list, child_metas
 
-@test "list gives absolute URIs: functions, subpackages with a slash, variables with \$" {
-  rq '{"action":"list","uri":"/Tree/"}'
-  responses_are 1
-  check 0 '.[0] == 200 and (.[2] | sort) == ["/Tree/$V", "/Tree/Sub/", "/Tree/alpha"]'
+@test "list gives URIs relative to the package: functions, subpackages with a slash, variables with \$" {
+  rq '{"action":"list","uri":"/Tree/"}' '{"action":"list","uri":"/Tree/Sub/"}'
+  responses_are 2
+  check 0 '.[0] == 200 and (.[2] | sort) == ["$V", "Sub/", "alpha"]'
+  check 1 '.[0] == 200 and (.[2] | sort) == ["Deep/", "beta", "gamma_ray"]'
 }
 
 @test "list of the root and of a package of the example tree" {
   rq '{"action":"list","uri":"/"}' '{"action":"list","uri":"/Math/"}'
   responses_are 2
-  check 0 '.[0] == 200 and (.[2] | index(["/Math/"]) != null and index(["/Tree/"]) != null)'
-  check 1 '.[0] == 200 and (.[2] | sort) == ["/Math/$PI", "/Math/div", "/Math/mult"]'
+  check 0 '.[0] == 200 and (.[2] | index(["Math/"]) != null and index(["Tree/"]) != null)'
+  check 1 '.[0] == 200 and (.[2] | sort) == ["$PI", "div", "mult"]'
 }
 
 @test "list with type keeps one kind of entity" {
   rq '{"action":"list","uri":"/Tree/","type":"function"}' '{"action":"list","uri":"/Tree/","type":"package"}' \
      '{"action":"list","uri":"/Tree/","type":"variable"}'
   responses_are 3
-  check 0 '.[2] == ["/Tree/alpha"]'
-  check 1 '.[2] == ["/Tree/Sub/"]'
-  check 2 '.[2] == ["/Tree/$V"]'
+  check 0 '.[2] == ["alpha"]'
+  check 1 '.[2] == ["Sub/"]'
+  check 2 '.[2] == ["$V"]'
 }
 
-@test "list with recursive descends into subpackages" {
+@test "list with recursive descends into subpackages, paths relative to the package listed" {
   rq '{"action":"list","uri":"/Tree/","recursive":true}' \
      '{"action":"list","uri":"/Tree/","recursive":true,"type":"function"}'
   responses_are 2
-  check 0 '.[0] == 200 and (.[2] | sort) == ["/Tree/$V", "/Tree/Sub/", "/Tree/Sub/Deep/", "/Tree/Sub/Deep/delta", "/Tree/Sub/beta", "/Tree/Sub/gamma_ray", "/Tree/alpha"]'
-  check 1 '(.[2] | sort) == ["/Tree/Sub/Deep/delta", "/Tree/Sub/beta", "/Tree/Sub/gamma_ray", "/Tree/alpha"]'
+  check 0 '.[0] == 200 and (.[2] | sort) == ["$V", "Sub/", "Sub/Deep/", "Sub/Deep/delta", "Sub/beta", "Sub/gamma_ray", "alpha"]'
+  check 1 '(.[2] | sort) == ["Sub/Deep/delta", "Sub/beta", "Sub/gamma_ray", "alpha"]'
 }
 
 @test "list with q filters by name" {
   rq '{"action":"list","uri":"/Tree/","recursive":true,"q":"gamma"}' \
      '{"action":"list","uri":"/Tree/","q":"gamma"}' '{"action":"list","uri":"/Tree/Sub/","q":"gamma"}'
   responses_are 3
-  check 0 '.[0] == 200 and .[2] == ["/Tree/Sub/gamma_ray"]'
+  check 0 '.[0] == 200 and .[2] == ["Sub/gamma_ray"]'
   check 1 '.[0] == 200 and .[2] == []'
-  check 2 '.[0] == 200 and .[2] == ["/Tree/Sub/gamma_ray"]'
+  check 2 '.[0] == 200 and .[2] == ["gamma_ray"]'
 }
 
-@test "list with detail gives objects with uri and type" {
-  rq '{"action":"list","uri":"/Tree/","detail":true}'
-  responses_are 1
+@test "list with detail gives objects with uri (relative) and type" {
+  rq '{"action":"list","uri":"/Tree/","detail":true}' '{"action":"list","uri":"/Tree/","detail":true,"recursive":true,"type":"function"}'
+  responses_are 2
   check 0 '.[0] == 200 and (.[2] | all(type == "object"))'
-  check 0 '(.[2] | map({(.uri): .type}) | add) == {"/Tree/$V": "variable", "/Tree/Sub/": "package", "/Tree/alpha": "function"}'
+  check 0 '(.[2] | map({(.uri): .type}) | add) == {"$V": "variable", "Sub/": "package", "alpha": "function"}'
+  check 1 '(.[2] | map(.uri) | sort) == ["Sub/Deep/delta", "Sub/beta", "Sub/gamma_ray", "alpha"]'
 }
 
 @test "list never shows dot files, non-identifiers, non-executables or links out of ROOT" {
   rq '{"action":"list","uri":"/Nasty/"}' '{"action":"list","uri":"/"}'
   responses_are 2
-  check 0 '.[0] == 200 and (.[2] | index(["/Nasty/echo"]) != null)'
+  check 0 '.[0] == 200 and (.[2] | index(["echo"]) != null)'
   check 0 '.[2] | map(select(test("hidden|bad-name|notexec|escape|secret"))) == []'
   check 1 '.[2] | map(select(test("Out"))) == []'
 }
 
-@test "child_metas gives the metadata of each child, keyed by absolute URI" {
+@test "child_metas gives the metadata of each child, keyed by URI relative to the package" {
   rq '{"action":"child_metas","uri":"/Tree/"}' '{"action":"child_metas","uri":"/Math/"}'
   responses_are 2
-  check 0 '.[0] == 200 and .[2]["/Tree/alpha"].summary == "Function alpha"'
-  check 0 '.[2] | keys | all(startswith("/Tree/"))'
-  check 1 '.[2]["/Math/mult"].summary == "Multiply two integers" and .[2]["/Math/div"].args.b.pos == 1'
+  check 0 '.[0] == 200 and .[2]["alpha"].summary == "Function alpha"'
+  check 0 '.[2] | keys | all(startswith("/") | not)'
+  check 1 '.[2]["mult"].summary == "Multiply two integers" and .[2]["div"].args.b.pos == 1'
 }
 
 # ------------------------------------------------------------ call
@@ -802,6 +888,17 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   check 0 '.[3]["riap.result_encoding"] == "base64" and .[3]["riap.v"] == 1.2'
 }
 
+@test "a binary (buf) result carries x.hint.result_binary in its meta, in 1.1 and 1.2" {
+  rq '{"action":"call","uri":"/Util/bitflip","args":{"data":"A"}}' \
+     '{"v":1.2,"action":"call","uri":"/Util/bitflip","args":{"data:base64":"QQ=="}}' \
+     '{"v":1.2,"action":"call","uri":"/Util/bitflip","args":{"data:base64":""}}' "$MULT"
+  responses_are 4
+  check 0 '.[0] == 200 and .[3]["x.hint.result_binary"] == true'
+  check 1 '.[0] == 200 and .[3]["x.hint.result_binary"] == true and .[3]["riap.result_encoding"] == "base64"'
+  check 2 '.[0] == 200 and .[3]["x.hint.result_binary"] == true'
+  check 3 '.[0] == 200 and (.[3] | has("x.hint.result_binary") | not)'
+}
+
 @test "1.2: all 256 byte values cross both ways" {
   local all in want
   all=$(perl -e 'print map chr, 0..255' | b64)
@@ -889,6 +986,21 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   responses_are 2
   check 0 '.[0] == 200 and (.[2].words | map(.word)) == ["sprinkles", "syrup"]'
   check 1 '.[0] == 200 and .[2].words == []'
+}
+
+@test "complete_arg_elem without index gets 400 Please specify index" {
+  rq '{"action":"complete_arg_elem","uri":"/Text/fruit","arg":"toppings","word":"s"}' "$MULT"
+  responses_are 2
+  check 0 '.[0] == 400 and .[1] == "Please specify index"'
+  status_is 1 200
+}
+
+@test "completion of a bool argument offers 0 and 1" {
+  rq '{"action":"complete_arg_val","uri":"/Nasty/echo","arg":"flag","word":""}' \
+     '{"action":"complete_arg_val","uri":"/Nasty/echo","arg":"flag","word":"1"}'
+  responses_are 2
+  check 0 '.[0] == 200 and (.[2].words | map(.word)) == ["0", "1"]'
+  check 1 '.[0] == 200 and (.[2].words | map(.word)) == ["1"]'
 }
 
 @test "get returns a variable's value" {

@@ -57,12 +57,12 @@ teardown() {
     sed 's/^/j/' | env UID=65534 GID=65534 GIDLIST=65534 $HANDLE --chroot --start-persistent --log-fd 5 '$ROOT' 5>/dev/null |
     sed 's/^j//; s/\r\$//'"
   assert_success
-  jq -e '.[2] | index("/Jail/probe") != null and index("/Jail/co") != null' <<<"${lines[0]}"
+  jq -e '.[2] | index("probe") != null and index("co") != null' <<<"${lines[0]}"
   jq -e '.[0] == 200 and .[2].uid == 65534 and .[2].tree_at_root == true' <<<"${lines[1]}"
   # one coprocess answered both calls
   [ "$(jq '.[2].pid' <<<"${lines[1]}")" = "$(jq '.[2].pid' <<<"${lines[2]}")" ]
   jq -e '.[0] == 200 and .[2].summary == "Where the function runs"' <<<"${lines[3]}"
-  jq -e '.[0] == 200 and (.[2]["/Jail/probe"].summary == "Where the function runs")' <<<"${lines[4]}"
+  jq -e '.[0] == 200 and (.[2]["probe"].summary == "Where the function runs")' <<<"${lines[4]}"
 }
 
 @test "riap-handle --chroot: a #! function without its interpreter inside gives 500 saying so" {
@@ -182,5 +182,5 @@ ask() { printf 'j%s\r\n' "$@" | timeout 3 socat -t 3 - "UNIX-CONNECT:$SOCK" | se
   rm -f "$ROOT/Remote.mount.json"
   assert_success
   jq -e '.[0] == 200 and .[2] == 42' <<<"${lines[0]}"
-  jq -e '.[2] | index("/Remote/") != null' <<<"${lines[1]}"
+  jq -e '.[2] | index("Remote/") != null' <<<"${lines[1]}"
 }

@@ -162,11 +162,11 @@ TRANSPORTS="tcp unix pipe"
     out actions "$(url $t /Math/mult)" | jq -e 'index("call") != null and index("meta") != null'
     out --detail actions "$(url $t /Math/mult)" | jq -e '.[0] | has("name") and has("summary")'
     out meta "$(url $t /Math/mult)" | jq -e '.args.a.pos == 0 and .result.schema == "int"'
-    out list "$(url $t /Math/)" | jq -e '. == ["/Math/$PI", "/Math/div", "/Math/mult"] or (index("/Math/mult") != null)'
-    out --type function list "$(url $t /)" --recursive | jq -e 'index("/Math/mult") != null and index("/Math/") == null'
-    out -q mul list "$(url $t /Math/)" | jq -e '. == ["/Math/mult"]'
-    out --detail list "$(url $t /Math/)" | jq -e 'map(select(.uri == "/Math/mult"))[0].type == "function"'
-    out child_metas "$(url $t /Math/)" | jq -e '.["/Math/mult"].summary == "Multiply two integers"'
+    out list "$(url $t /Math/)" | jq -e '. == ["$PI", "div", "mult"]'
+    out --type function list "$(url $t /)" --recursive | jq -e 'index("Math/mult") != null and index("Math/") == null'
+    out -q mul list "$(url $t /Math/)" | jq -e '. == ["mult"]'
+    out --detail list "$(url $t /Math/)" | jq -e 'map(select(.uri == "mult"))[0].type == "function"'
+    out child_metas "$(url $t /Math/)" | jq -e '.["mult"].summary == "Multiply two integers"'
     out get "$(url $t '/Math/$PI')" | jq -e '. == 3.14159'
     out --arg name --word ba complete_arg_val "$(url $t /Text/fruit)" | jq -e '.words | map(.word // .) | index("banana") != null'
     out --arg toppings --index 0 --word s complete_arg_elem "$(url $t /Text/fruit)" | jq -e '.words | map(.word // .) | index("sprinkles") != null'
@@ -273,8 +273,8 @@ TRANSPORTS="tcp unix pipe"
   run out --naked call "$(url tcp /Text/upper)" 'text=a "b"'
   assert_output 'A "B"'
   run out --naked list "$(url tcp /Math/)"
-  assert_line "/Math/mult"
-  assert_line "/Math/div"
+  assert_line "mult"
+  assert_line "div"
   run out --naked call "$(url tcp /Math/mult)" a=2 b=3
   assert_output "6"
   run out meta "$(url tcp /Math/mult)"
@@ -469,6 +469,17 @@ EOF
 }
 
 # ------------------------------------------------------------ URL forms
+
+@test "riap+pipe: riap-handle run by riap prints no access records on the user's terminal; --log-fd 2 asks for them" {
+  local esc=${ROOT// /%20}
+  run --separate-stderr "$RIAP" call "riap+pipe:$HANDLE//${esc//\//%2F}//Math/mult" a=7 b=6
+  assert_success
+  assert_output "42"
+  [[ "$stderr" != *riap-access* ]] || fail "access records on stderr: $stderr"
+  run --separate-stderr "$RIAP" call "riap+pipe:$HANDLE//--log-fd/2/${esc//\//%2F}//Math/mult" a=7 b=6
+  assert_output "42"
+  [[ "$stderr" == *"%riap-access 1 "*"uri=/Math/mult status=200"* ]] || fail "no access record with --log-fd 2: $stderr"
+}
 
 @test "riap+pipe: arguments with percent-escapes reach the program" {
   local esc=${ROOT// /%20}

@@ -44,6 +44,12 @@ int meta_check(const struct riap_entity *e, struct reply *r)
 
 static void do_meta(const struct riap_entity *e, struct reply *r)
 {
+  /* a package needs no metadata to exist: without .meta.json it has the
+   * least there is, as the Perl server answers (a function still needs its own) */
+  if (e->type == RIAP_PACKAGE && e->meta_state == RIAP_META_NONE) {
+    reply_ok(r, json_pack("{s:f}", "v", 1.1));
+    return;
+  }
   if (meta_check(e, r)) return;
   reply_ok(r, json_incref(e->meta));
 }
@@ -55,9 +61,17 @@ static void do_get(const struct riap_entity *e, struct reply *r)
   reply_ok(r, v);
 }
 
+/* Riap answers list and child_metas with uris relative to the package
+ * listed (["Math/","mult"]), as its examples and the Perl server do */
+static const char *relative(const struct riap_entity *e, size_t baselen)
+{
+  return strlen(e->uri) >= baselen ? e->uri + baselen : e->uri;
+}
+
 struct lister {
   struct server *srv;
   const struct riap_req *q;
+  size_t baselen;               /* of the listed package's uri */
   json_t *out;
   int type;                     /* 0: any */
   int depth;
@@ -86,13 +100,15 @@ static int list_one(struct riap_entity *e, void *arg)
   const char *summary = summary_of(e);
   int match = 1;
   if (l->type && (int)(e->type == RIAP_MOUNT ? RIAP_PACKAGE : e->type) != l->type) match = 0;
-  if (match && l->q->q && !contains_ci(e->uri, l->q->q) && !(summary && contains_ci(summary, l->q->q))) match = 0;
+  if (match && l->q->q && !contains_ci(relative(e, l->baselen), l->q->q) &&
+      !(summary && contains_ci(summary, l->q->q))) match = 0;
   if (match) {
+    const char *uri = relative(e, l->baselen);
     if (l->q->detail) {
-      json_t *o = json_pack("{s:s,s:s}", "uri", e->uri, "type", type_name(e->type));
+      json_t *o = json_pack("{s:s,s:s}", "uri", uri, "type", type_name(e->type));
       if (summary) json_object_set_new(o, "summary", json_string(summary));
       json_array_append_new(l->out, o);
-    } else json_array_append_new(l->out, json_string(e->uri));
+    } else json_array_append_new(l->out, json_string(uri));
   }
   if (e->type == RIAP_PACKAGE && l->q->recursive && l->depth < 32) {   /* mounts are not walked into */
     l->depth++;
@@ -104,7 +120,7 @@ static int list_one(struct riap_entity *e, void *arg)
 
 static void do_list(struct server *s, const struct riap_entity *e, const struct riap_req *q, struct reply *r)
 {
-  struct lister l = { s, q, json_array(), 0, 0 };
+  struct lister l = { s, q, strlen(e->uri), json_array(), 0, 0 };
   if (q->type) {
     if (!strcmp(q->type, "package")) l.type = RIAP_PACKAGE;
     else if (!strcmp(q->type, "function")) l.type = RIAP_FUNCTION;
@@ -123,16 +139,23 @@ static void do_list(struct server *s, const struct riap_entity *e, const struct 
   reply_ok(r, l.out);
 }
 
+struct metas {
+  json_t *out;
+  size_t baselen;
+};
+
 static int child_meta(struct riap_entity *e, void *arg)
 {
-  if (e->meta_state == RIAP_META_OK) json_object_set(arg, e->uri, e->meta);
+  struct metas *m = arg;
+  if (e->meta_state == RIAP_META_OK) json_object_set(m->out, relative(e, m->baselen), e->meta);
   return 1;
 }
 
 static void do_child_metas(struct server *s, const struct riap_entity *e, struct reply *r)
 {
   json_t *out = json_object();
-  if (!riap_tree_children(&s->tree, e, child_meta, out)) {
+  struct metas m = { out, strlen(e->uri) };
+  if (!riap_tree_children(&s->tree, e, child_meta, &m)) {
     json_decref(out);
     reply_set(r, 500, "Cannot read package %s", e->uri);
     return;
@@ -148,7 +171,9 @@ void action_run(struct server *s, const struct riap_req *q, const struct riap_pe
   struct riap_entity *e = riap_tree_resolve(&s->tree, q->uri, q->uri_len, &status, &msg, &rest);
   if (e && e->type == RIAP_MOUNT) { mount_run(s, e, q, rest, r); return; }
   if (!e) {
-    if (status == 404) reply_set(r, 404, "Not found: %.200s", q->uri);
+    if (status == 404 && msg == riap_tree_pkghint)
+      reply_set(r, 404, "Not found: %.200s (a package's uri ends in /: %.200s/)", q->uri, q->uri);
+    else if (status == 404) reply_set(r, 404, "Not found: %.200s", q->uri);
     else reply_set(r, status, "%s", msg);
     return;
   }

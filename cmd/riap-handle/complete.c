@@ -71,6 +71,7 @@ void complete_run(struct server *s, struct riap_entity *e, const struct riap_req
   if (!(m = funcmeta_get(e))) { reply_set(r, 500, "Out of memory"); return; }
   if (!m->ok) { reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err); return; }
   if (!q->arg) { reply_set(r, 400, "Please specify arg"); return; }
+  if (q->action == RIAP_A_COMPLETE_ARG_ELEM && !q->has_index) { reply_set(r, 400, "Please specify index"); return; }
   if (!(a = funcmeta_arg(m, q->arg, strlen(q->arg)))) {
     reply_set(r, 400, "Unknown argument '%.64s'", q->arg);
     return;

@@ -18,7 +18,7 @@ struct server {
   size_t max_line;                /* longest request line, without EOL */
   unsigned long call_timeout_ms;  /* default for functions without a timeout */
   size_t max_output;              /* cap on a function's stdout */
-  int log_fd;                     /* access records */
+  int log_fd;                     /* access records; -1: none */
   long pid;
   int start_persistent;           /* start every persistent function at once */
   int chroot;                     /* --chroot (or RIAP_CHROOT=1 from riap-listen) */

@@ -54,7 +54,8 @@ static void help(void)
          "      --max-line BYTES    longest request line (default 1048576)\n"
          "      --call-timeout SECS default time limit of a function (default 60)\n"
          "      --max-output BYTES  cap on a function's output (default 16777216)\n"
-         "      --log-fd N          write access records to fd N (default 2)\n"
+         "      --log-fd N          write access records to fd N (default: 2 on an accepted\n"
+         "                          connection, else none)\n"
          "      --start-persistent  start persistent functions at once, not on first call\n"
          "      --max-depth N       deepest JSON nesting of a request (default 64)\n"
          "      --max-args N        most arguments of a call (default 1000)\n"
@@ -156,7 +157,7 @@ int main(int argc, char **argv)
   s.max_line = 1048576;
   s.call_timeout_ms = 60000;
   s.max_output = 16777216;
-  s.log_fd = -1;                    /* unset: 2, or 1 in worker mode */
+  s.log_fd = -1;                    /* unset: 1 in worker mode, 2 on an accepted connection, else none */
   s.limits.cpu_s = 60;
   s.limits.as_bytes = 1ULL << 30;
   s.limits.nofile = 256;
@@ -181,7 +182,10 @@ int main(int argc, char **argv)
   if (!s.idle_timeout_ms) s.idle_timeout_ms = stdin_is_accepted() ? s.timeout_ms : ULONG_MAX;
   if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
   if (!s.write_timeout_ms) s.write_timeout_ms = 10000;
-  if (s.log_fd < 0) s.log_fd = 2;
+  /* access records go to stderr by default only on an accepted connection
+   * (tcpserver, s6-ipcserver, inetd: stderr is the service's log); a
+   * client that started us (riap+pipe) has its terminal there */
+  if (s.log_fd < 0 && stdin_is_accepted()) s.log_fd = 2;
   riap_peer_from_env(&peer);
   serve_conn(&s, 0, 1, &peer);
   riap_tree_close(&s.tree);

@@ -184,6 +184,19 @@ static json_t *forward(struct mount *m, const struct riap_entity *e, json_t *req
   return NULL;
 }
 
+/* the client's own keys (-uri_path, ...) describe its URL, not the
+ * backend's: they are not forwarded */
+static void drop_client_keys(json_t *req)
+{
+  const char *key;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(req, tmp, key, v) {
+    (void)v;
+    if (key[0] == '-') json_object_del(req, key);
+  }
+}
+
 void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r)
 {
   struct mount *m = mount_get(s, e);
@@ -196,6 +209,7 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
   strcpy(uri, m->prefix);
   if (rest < q->uri_len) strncat(uri, q->uri + rest, q->uri_len - rest);
   req = json_copy(q->json);
+  drop_client_keys(req);
   json_object_set_new(req, "uri", json_string(uri));
   free(uri);
   env = forward(m, e, req, r);

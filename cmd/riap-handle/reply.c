@@ -55,9 +55,11 @@ static int cat_meta(stralloc *out, const struct reply *r, int v12)
   if (r->meta) {
     json_object_keylen_foreach(r->meta, key, len, val) {
       if (!strncmp(key, "riap.", 5) && strcmp(key, "riap.result_encoding")) continue;
-      if (!riap_json_catstr(out, key, len) || !stralloc_cats(out, ":") ||
-          !riap_json_cat(out, val) || !stralloc_cats(out, ","))
-        return 0;
+      json_t *k = json_stringn(key, len);
+      int ok = k && riap_json_cat_ascii(out, k) && stralloc_cats(out, ":") &&
+               riap_json_cat_ascii(out, val) && stralloc_cats(out, ",");
+      json_decref(k);
+      if (!ok) return 0;
     }
   }
   return stralloc_cats(out, v12 ? "\"riap.v\":1.2}" : "\"riap.v\":1.1}");
@@ -71,11 +73,11 @@ int reply_cat(stralloc *out, const struct reply *r, int v12, size_t *res_off, si
   if (!stralloc_catb(out, num, (size_t)snprintf(num, sizeof num, "%d", r->status))) return 0;
   if (!stralloc_cats(out, ",")) return 0;
   msg_off = out->len;
-  if (!riap_json_cat(out, r->message)) return 0;
+  if (!riap_json_cat_ascii(out, r->message)) return 0;
   if (r->status / 100 != 2) { *res_off = msg_off; *res_len = out->len - msg_off; }
   if (!stralloc_cats(out, ",")) return 0;
   if (r->status / 100 == 2) *res_off = out->len;
-  if (!riap_json_cat(out, r->result)) return 0;
+  if (!riap_json_cat_ascii(out, r->result)) return 0;
   if (r->status / 100 == 2) *res_len = out->len - *res_off;
   if (!stralloc_cats(out, ",") || !cat_meta(out, r, v12)) return 0;
   return stralloc_cats(out, "]\r\n");

@@ -105,6 +105,7 @@ static void log_access(struct conn *c, const struct riap_req *q, const struct re
   char line[RIAP_ACCESSREC_MAX];
   size_t n;
 
+  if (c->srv->log_fd < 0) return;             /* none asked for (riap+pipe) */
   clock_gettime(CLOCK_REALTIME, &t_done);
   memset(&a, 0, sizeof a);
   a.time_sec = c->t_first.tv_sec;

@@ -54,7 +54,28 @@ int main(void)
   EXPECT("{\"action\":\"info\",\"action\":\"meta\",\"uri\":\"/\"}", 400, "duplicate keys");
   EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":2.0}", 501, "v 2.0 is not served");
   EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":1}", 501, "v 1 is not served");
-  EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"1.1\"}", 400, "v must be a number");
+  CHECK(parse("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"1.2\"}", msg, &r) == 0 && r.v12, "v as a numeric string \"1.2\" is 1.2");
+  riap_req_free(&r);
+  CHECK(parse("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"1.1\"}", msg, &r) == 0 && !r.v12, "v \"1.1\" is 1.1");
+  riap_req_free(&r);
+  EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"1.3\"}", 501, "v \"1.3\" is not served");
+  EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"one\"}", 400, "v must be a number or a numeric string");
+  EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"v\":\"1.2x\"}", 400, "v \"1.2x\" is not numeric");
+  CHECK(parse("{\"action\":\"info\",\"uri\":\"/\",\"-uri_scheme\":\"riap+tcp\",\"-uri_path\":\"/\",\"-x\":[1]}", msg, &r) == 0,
+        "keys beginning with - are the client's: ignored");
+  riap_req_free(&r);
+  EXPECT_MSG("{\"action\":\"ca ll\",\"uri\":\"/\"}", 400, "Invalid action, please only use letters/numbers", "an action that is not an identifier");
+  EXPECT_MSG("{\"action\":\"call\\u0000\",\"uri\":\"/\"}", 400, "Invalid action, please only use letters/numbers", "an action holding NUL");
+  EXPECT_MSG("{\"action\":\"\",\"uri\":\"/\"}", 400, "Please specify action", "an empty action");
+  {
+    static const char latin1[] = "{\"action\":\"call\",\"uri\":\"/f\",\"args\":{\"s\":\"caf\xe9\"}}";
+    CHECK(parse(latin1, msg, &r) == 0 && !strcmp(json_string_value(json_object_get(r.args, "s")), "caf\xc3\xa9"),
+          "a line that is not UTF-8 is read as Latin-1");
+    riap_req_free(&r);
+    CHECK(parse("{\"action\":\"call\",\"uri\":\"/f\",\"args\":{\"s\":\"caf\xc3\xa9\"}}", msg, &r) == 0 &&
+          !strcmp(json_string_value(json_object_get(r.args, "s")), "caf\xc3\xa9"), "valid UTF-8 stays UTF-8");
+    riap_req_free(&r);
+  }
   EXPECT_MSG("{\"action\":\"info\",\"uri\":\"/\",\"foo\":1}", 400, "Unknown request key 'foo'", "unknown key");
   EXPECT("{\"action\":\"info\",\"uri\":\"/\",\"a-b\":1}", 400, "key not an identifier");
   EXPECT_MSG("{\"action\":\"info\",\"uri\":5}", 400, "Invalid value for request key 'uri', must be a string", "uri type");

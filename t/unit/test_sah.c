@@ -203,7 +203,7 @@ int main(void)
     }
     sah_free(s);
   }
-  CHECK_STR(completions("\"bool\""), "[true,false]", "bool completions");
+  CHECK_STR(completions("\"bool\""), "[0,1]", "bool completions: 0 and 1");
   CHECK_STR(completions("[\"int\",\"between\",[1,3]]"), "[1,2,3]", "small int range completions");
   CHECK_STR(completions("[\"int\",\"xmin\",0,\"max\",2]"), "[1,2]", "xmin/max range");
   CHECK_STR(completions("[\"int\",\"min\",0]"), "none", "open range: none");

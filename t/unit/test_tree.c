@@ -58,7 +58,9 @@ int main(void)
   CHECK(riap_tree_open(&t, root), "tree opens");
   CHECK(resolves(&t, "/", RIAP_PACKAGE, 0), "/ is the root package");
   CHECK(resolves(&t, "/Pkg/", RIAP_PACKAGE, 0), "/Pkg/ is a package");
-  CHECK(resolves(&t, "/Pkg", RIAP_PACKAGE, 0), "/Pkg names the package too");
+  CHECK(resolves(&t, "/Pkg", 0, 404), "/Pkg names a function or variable Pkg in /: none, 404");
+  riap_tree_resolve(&t, "/Pkg", 4, &status, &msg, 0);
+  CHECK(msg == riap_tree_pkghint, "the 404 of /Pkg hints at /Pkg/");
   CHECK(resolves(&t, "/Pkg/f", RIAP_FUNCTION, 0), "/Pkg/f is a function");
   CHECK(resolves(&t, "/Pkg/$X", RIAP_VARIABLE, 0), "/Pkg/$X is a variable");
   CHECK(resolves(&t, "/Pkg/in", RIAP_FUNCTION, 0), "a symlink inside the tree is served");
@@ -89,9 +91,9 @@ int main(void)
     CHECK(e && e->type == RIAP_MOUNT && !strcmp(e->uri, "/Pkg/M/") && rest == 7, "a uri below a mount point gives the mount");
     e = riap_tree_resolve(&t, "/Pkg/M/", 7, &status, &msg, &rest);
     CHECK(e && e->type == RIAP_MOUNT && rest == 7, "the mount point itself gives the mount");
-    e = riap_tree_resolve(&t, "/Pkg/M", 6, &status, &msg, &rest);
-    CHECK(e && e->type == RIAP_MOUNT && rest == 6, "the mount point without its slash too");
     CHECK(e && json_is_string(json_object_get(e->mount, "url")), "the mount file is parsed");
+    e = riap_tree_resolve(&t, "/Pkg/M", 6, &status, &msg, &rest);
+    CHECK(!e && status == 404 && msg == riap_tree_pkghint, "the mount point without its slash is 404, with the hint");
     e = riap_tree_resolve(&t, "/Pkg/Bad/x", 10, &status, &msg, &rest);
     CHECK(!e && status == 531, "a broken mount file is 531");
     CHECK(resolves(&t, "/Pkg/Nope/x", 0, 404), "a missing package below is 404");
