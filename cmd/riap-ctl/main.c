@@ -16,7 +16,7 @@
 #include "riap_spawn.h"
 #include "ctl.h"
 
-#define VERSION "0.1.0"
+#include "riap_version.h"
 #define USAGE "riap-ctl [-d SERVICEDIR | -p PIDFILE] [-t SECS] start|stop|restart|reload|status [--json] [-i SECS] [-- COMMAND...]"
 
 struct conf C;
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
       case 'i': C.interval = number("-i", optarg, 60); break;
       case 'j': C.json = 1; break;
       case 'h': help(); break;
-      case 'V': printf("riap-ctl %s\n", VERSION); return 0;
+      case 'V': printf("riap-ctl %s\n", RIAP_VERSION); return 0;
       default: usage("unknown option or missing value: %s", argv[optind - 1]);
     }
   }

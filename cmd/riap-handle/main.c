@@ -16,7 +16,7 @@
 #include "riap_opt.h"
 #include "handle.h"
 
-#define VERSION "0.1.0"
+#include "riap_version.h"
 #define USAGE "riap-handle [--timeout SECS] [--idle-timeout SECS] [--read-timeout SECS] [--write-timeout SECS] [--max-line BYTES] [--call-timeout SECS] [--max-output BYTES] [--log-fd N] [--start-persistent] [--max-depth N] [--max-args N] [--rlimit-* N] [--chroot [--allow-root]] ROOT"
 
 static void usage(const char *why)
@@ -124,7 +124,7 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
       case 1007: s->chroot = 1; break;
       case 1008: s->allow_root = 1; break;
       case 'h': help(); break;
-      case 'V': printf("riap-handle %s\n", VERSION); exit(0);
+      case 'V': printf("riap-handle %s\n", RIAP_VERSION); exit(0);
       default: {
         char why[80];
         snprintf(why, sizeof why, "unknown option or missing value: %.40s", argv[optind - 1]);

@@ -19,7 +19,7 @@
 #include "riap_time.h"
 #include "listen.h"
 
-#define VERSION "0.1.0"
+#include "riap_version.h"
 #define USAGE "riap-listen [-p ADDRS] [-s PATHS] [options] -- riap-handle [options] ROOT"
 
 struct global G;
@@ -198,7 +198,7 @@ static void options(int argc, char **argv)
       case O_ALLOWROOT: c->allow_root = 1; break;
       case O_CHROOT: c->chroot = 1; break;
       case 'h': help(); break;
-      case 'V': printf("riap-listen %s\n", VERSION); exit(0);
+      case 'V': printf("riap-listen %s\n", RIAP_VERSION); exit(0);
       default: usage("unknown option or missing value: ", argv[optind - 1]);
     }
   }

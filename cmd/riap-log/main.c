@@ -18,9 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef RIAP_VERSION
-#define RIAP_VERSION "0.1.0"
-#endif
+#include "riap_version.h"
 
 #define IN_MAX 65536              /* longest input line; longer ones are split */
 #define STOP_WAIT_MS 2000         /* after SIGTERM: wait for the rest of a line begun */

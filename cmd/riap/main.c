@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "riap.h"
 
-#define VERSION "0.1.0"
+#include "riap_version.h"
 
 static const char usage_text[] =
   "usage: riap [options] ACTION URL [NAME=VALUE ...]\n"
@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
       case 'h':
         if (write(1, usage_text, sizeof usage_text - 1) < 0 || write(1, help_text, sizeof help_text - 1) < 0) return EXIT_TEMP;
         return 0;
-      case 'V': printf("riap %s\n", VERSION); return 0;
+      case 'V': printf("riap %s\n", RIAP_VERSION); return 0;
       default:
         if (write(2, usage_text, sizeof usage_text - 1) < 0) {}
         return EXIT_USAGE;
