@@ -315,14 +315,16 @@ seqcheck() { # FILE COUNT
   command -v socat >/dev/null || skip "no socat"
   local root port i k c=()
   root=$(cd "$BATS_TEST_DIRNAME/../examples" && pwd)
-  port=$((20000 + RANDOM % 30000))
+  port=$(perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
+    bind($s, sockaddr_in(0, inet_aton("127.0.0.1"))) or die;
+    print((sockaddr_in(getsockname($s)))[0], "\n")')
   mkfifo "$T/in"
   riap-log -f json -a "$T/a.json" -e "$T/e.log" <"$T/in" &
   pids+=($!)
   riap-listen -p 127.0.0.1:$port --scoreboard-path 0 -- riap-handle "$root" >"$T/in" 2>&1 &
   pids+=($!)
   req() { printf 'j{"action":"call","uri":"/Math/mult","args":{"a":%d,"b":1}}\r\n' "$@"; }
-  waitfor 'req 0 | socat -t 2 - TCP:127.0.0.1:$port 2>/dev/null | grep -q "^j\[200"'
+  waitfor 'req 0 | socat -t 2 - TCP:127.0.0.1:$port 2>/dev/null | grep -q "^j\[200"' 30
   for i in 0 1 2 3 4 5 6 7; do
     req $(seq $((i * 25 + 1)) $((i * 25 + 25))) | socat -t 30 - TCP:127.0.0.1:$port >"$T/out.$i" 2>"$T/err.$i" &
     c+=($!)
