@@ -91,10 +91,9 @@ void complete_run(struct server *s, struct riap_entity *e, const struct riap_req
   if (!m->ok) { reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err); return; }
   if (!q->arg) { reply_set(r, 400, "Please specify arg"); return; }
   if (q->action == RIAP_A_COMPLETE_ARG_ELEM && !q->has_index) { reply_set(r, 400, "Please specify index"); return; }
-  if (!(a = funcmeta_arg(m, q->arg, strlen(q->arg)))) {
-    reply_set(r, 400, "Unknown argument '%.64s'", q->arg);
-    return;
-  }
+  /* an argument the function does not have: nothing to offer, as the Perl
+   * server answers (its completion declines) */
+  if (!(a = funcmeta_arg(m, q->arg, strlen(q->arg)))) { reply_ok(r, json_array()); return; }
   w.list = json_array();
   w.prefix = q->word ? q->word : "";
   /* without ci, without regard to case: Perl's default (its client never
