@@ -46,8 +46,14 @@ int sah_is_req(const sah_schema *s);
 json_t *sah_default(const sah_schema *s);
 
 /* sah_completions: a new array of candidate values for completion (from the
- * `in` clause, bool -> 0 and 1, small int ranges), or NULL when none. */
+ * `in` clause, a scalar `is`, bool -> 0 and 1, small int ranges), or NULL
+ * when none. */
 json_t *sah_completions(const sah_schema *s);
+
+/* sah_examples: the schema's `examples` clause (values, or {value, summary,
+ * valid} objects), borrowed, or NULL when absent or when `in`/`is` name the
+ * candidates alone (as Perl's Complete::Sah). */
+json_t *sah_examples(const sah_schema *s);
 
 /* sah_elem: the compiled schema of array elements (`of`/`each_elem`), borrowed,
  * or NULL; used by complete_arg_elem. */

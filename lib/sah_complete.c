@@ -1,5 +1,6 @@
 /* sah_complete.c: what callers ask a compiled schema besides validation:
- * its type, req, default, element schema, and completion candidates. */
+ * its type, req, default, element schema, and completion candidates, as
+ * Perl's Complete::Sah finds them. */
 #include <math.h>
 #include "sah_internal.h"
 
@@ -38,6 +39,8 @@ json_t *sah_completions(const sah_schema *s)
   size_t i;
   json_t *a;
   if ((c = find(s, K_IN))) return json_deep_copy(c->v[0].j);
+  if ((c = find(s, K_IS)) && !json_is_array(c->v[0].j) && !json_is_object(c->v[0].j))
+    return json_pack("[O]", c->v[0].j);
   if (s->type == SAH_T_BOOL) return json_pack("[i i]", 0, 1);   /* as typed on a command line, and as Perl offers */
   if (s->type != SAH_T_INT) return 0;
   for (i = 0; i < s->ncls; i++) {
@@ -63,4 +66,10 @@ json_t *sah_completions(const sah_schema *s)
   a = json_array();
   for (; lo <= hi; lo++) json_array_append_new(a, json_integer((json_int_t)lo));
   return a;
+}
+
+json_t *sah_examples(const sah_schema *s)
+{
+  if (find(s, K_IN) || find(s, K_IS)) return 0;   /* Complete::Sah: they alone */
+  return json_object_get(json_array_get(s->norm, 1), "examples");
 }

@@ -147,7 +147,7 @@ every_action_on() { # URL: every Riap action, one Perinci::Access object
     pa 1.2 -- "[\"call\",\"$u/Util/bitflip\",{\"args\":{\"data:base64\":\"AAH+/w==\"}}]" \
               "[\"call\",\"$u/Math/mult\",{\"args\":{\"a\":2,\"b\":3}}]" \
               "[\"meta\",\"$u/Math/nope\"]"
-    is 0 '.res[0] == 200 and .hex == "fffe0100" and .res[3]["x.hint.result_binary"] == true'
+    is 0 '.res[0] == 200 and .hex == "fffe0100" and .res[3]["x.hint.result_binary"] == 1'
     is 0 '.res[3] | keys | all(startswith("riap.") | not)'
     is 1 '.res[0] == 200 and .res[2] == 6'
     is 2 '.res[0] == 404'
@@ -157,7 +157,7 @@ every_action_on() { # URL: every Riap action, one Perinci::Access object
 
 @test "Riap 1.1: a binary result comes as its bytes, with x.hint.result_binary" {
   pa -- "[\"call\",\"$TCP/Util/bitflip\",{\"args\":{\"data\":\"AB\"}}]"
-  is 0 '.res[0] == 200 and .hex == "bebd" and .res[3]["x.hint.result_binary"] == true'
+  is 0 '.res[0] == 200 and .hex == "bebd" and .res[3]["x.hint.result_binary"] == 1'
 }
 
 @test "error envelopes come back as they are, on the same connection" {

@@ -887,9 +887,9 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
      '{"v":1.2,"action":"call","uri":"/Util/bitflip","args":{"data:base64":"QQ=="}}' \
      '{"v":1.2,"action":"call","uri":"/Util/bitflip","args":{"data:base64":""}}' "$MULT"
   responses_are 4
-  check 0 '.[0] == 200 and .[3]["x.hint.result_binary"] == true'
-  check 1 '.[0] == 200 and .[3]["x.hint.result_binary"] == true and .[3]["riap.result_encoding"] == "base64"'
-  check 2 '.[0] == 200 and .[3]["x.hint.result_binary"] == true'
+  check 0 '.[0] == 200 and .[3]["x.hint.result_binary"] == 1'
+  check 1 '.[0] == 200 and .[3]["x.hint.result_binary"] == 1 and .[3]["riap.result_encoding"] == "base64"'
+  check 2 '.[0] == 200 and .[3]["x.hint.result_binary"] == 1'
   check 3 '.[0] == 200 and (.[3] | has("x.hint.result_binary") | not)'
 }
 
@@ -947,8 +947,8 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
      '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name","word":""}' \
      '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name"}'
   responses_are 3
-  check 0 '.[0] == 200 and .[2].words == [{"word": "banana", "summary": null}] and .[2].static == 1'
-  check 1 '.[0] == 200 and (.[2].words | map(.word)) == ["apple", "banana", "cherry"]'
+  check 0 '.[0] == 200 and .[2].words == [{"word": "banana", "summary": null}] and .[2].static == 0'
+  check 1 '.[0] == 200 and (.[2].words | map(.word)) == ["apple", "banana", "cherry"] and .[2].static == 1'
   check 2 '.[0] == 200 and (.[2].words | map(.word)) == ["apple", "banana", "cherry"]'
 }
 
@@ -989,12 +989,30 @@ MULT='{"action":"call","uri":"/Math/mult","args":{"a":2,"b":3}}'
   status_is 1 200
 }
 
-@test "completion of a bool argument offers 0 and 1" {
+@test "completion of a bool argument offers the numbers 0 and 1, as the Perl server" {
   rq '{"action":"complete_arg_val","uri":"/Nasty/echo","arg":"flag","word":""}' \
      '{"action":"complete_arg_val","uri":"/Nasty/echo","arg":"flag","word":"1"}'
   responses_are 2
-  check 0 '.[0] == 200 and (.[2].words | map(.word)) == ["0", "1"]'
-  check 1 '.[0] == 200 and (.[2].words | map(.word)) == ["1"]'
+  check 0 '.[0] == 200 and (.[2].words | map(.word)) == [0, 1] and .[2].static == 1'
+  check 1 '.[0] == 200 and (.[2].words | map(.word)) == [1] and .[2].static == 0'
+}
+
+@test "completion matches without regard to case unless ci is false, as the Perl server" {
+  rq '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name","word":"B"}' \
+     '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name","word":"B","ci":0}' \
+     '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"name","word":"B","ci":true}'
+  responses_are 3
+  check 0 '.[0] == 200 and (.[2].words | length) > 0 and all(.[2].words[]; .word | startswith("b"))'
+  check 1 '.[0] == 200 and .[2].words == []'
+  check 2 '.[0] == 200 and (.[2].words | length) > 0'
+}
+
+@test "completion of an argument the function does not have offers nothing, as the Perl server" {
+  rq '{"action":"complete_arg_val","uri":"/Text/fruit","arg":"nosuch","word":""}' \
+     '{"action":"complete_arg_elem","uri":"/Text/fruit","arg":"nosuch","index":0}'
+  responses_are 2
+  check 0 '.[0] == 200 and .[2] == []'
+  check 1 '.[0] == 200 and .[2] == []'
 }
 
 @test "get returns a variable's value" {

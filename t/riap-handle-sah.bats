@@ -93,9 +93,9 @@ call() { printf '{"action":"call","uri":"/Sah/%s","args":%s}' "$1" "$2"; }
       '{"action":"complete_arg_val","uri":"/Sah/check","arg":"flag"}' \
       '{"action":"complete_arg_val","uri":"/Sah/check","arg":"level"}' \
       '{"action":"complete_arg_val","uri":"/Sah/check","arg":"word"}'
-  is 0 '.[0] == 200 and ([.[2].words[].word] == ["green"]) and .[2].static == 1'
-  is 1 '.[0] == 200 and ([.[2].words[].word] == ["0","1"])'
-  is 2 '.[0] == 200 and ([.[2].words[].word] == ["1","2","3","4","5"])'
+  is 0 '.[0] == 200 and ([.[2].words[].word] == ["green"]) and .[2].static == 0'
+  is 1 '.[0] == 200 and ([.[2].words[].word] == [0,1]) and .[2].static == 1'
+  is 2 '.[0] == 200 and ([.[2].words[].word] == [1,2,3,4,5])'
   is 3 '.[0] == 200 and .[2].words == []'
 }
 

@@ -144,10 +144,14 @@ struct metas {
   size_t baselen;
 };
 
+/* every child whose meta action answers 200, with that answer, as the Perl
+ * server's child_metas: subpackages without metadata too */
 static int child_meta(struct riap_entity *e, void *arg)
 {
   struct metas *m = arg;
   if (e->meta_state == RIAP_META_OK) json_object_set(m->out, relative(e, m->baselen), e->meta);
+  else if (e->type == RIAP_PACKAGE && e->meta_state == RIAP_META_NONE)
+    json_object_set_new(m->out, relative(e, m->baselen), json_pack("{s:f}", "v", 1.1));
   return 1;
 }
 

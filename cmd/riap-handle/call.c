@@ -147,14 +147,14 @@ static int build_env(struct envbuf *b, const struct riap_entity *e, const struct
 }
 
 /* a binary result says so in its meta, in 1.1 and 1.2, as the Perl wrapper
- * does (Perl's command-line programs then print it raw); in 1.2 it goes
- * base64-encoded */
+ * does, with its 1 (Perl's command-line programs test its truth, then print
+ * the result raw); in 1.2 it goes base64-encoded */
 static void encode_binary(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
 {
   stralloc bytes = { 0, 0, 0 };
   if (r->status / 100 != 2) return;
   if (!r->meta) r->meta = json_object();
-  json_object_set_new(r->meta, "x.hint.result_binary", json_true());
+  json_object_set_new(r->meta, "x.hint.result_binary", json_integer(1));
   if (!q->v12 || !json_is_string(r->result) || !json_string_length(r->result)) return;
   if (!riap_bin_fromjson(&bytes, r->result)) {
     json_decref(r->result);

@@ -80,8 +80,11 @@ static int compile(struct funcmeta *m, json_t *meta)
   }
   v = json_object_get(meta, "x.riap.peer");
   m->peer_facts = json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
+  /* Rinci: a true value, or a hash ({"default":1}: dry run by default,
+   * which is the caller's to apply), says the function supports dry run */
   v = json_object_get(json_object_get(meta, "features"), "dry_run");
-  m->dry_run_ok = json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
+  m->dry_run_ok = json_is_true(v) || json_is_object(v) ||
+    (json_is_number(v) && json_number_value(v) != 0);
   result = json_object_get(json_object_get(meta, "result"), "schema");
   if (result) {
     char why[SAH_ERRMAX];

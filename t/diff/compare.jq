@@ -6,9 +6,9 @@
 
 def truthy: . != null and . != false and . != 0 and . != "" and . != "0";
 
-# what has to agree in META
+# what has to agree in META (x.hint.result_binary as Perl writes it: 1)
 def meta_of: (.[3] // {}) | {v: ."riap.v", enc: ."riap.result_encoding",
-  binary: (."x.hint.result_binary" | truthy)};
+  binary: ."x.hint.result_binary"};
 
 # an entry of a list answer, as an absolute URI (entries may be relative to
 # the package listed)
@@ -21,9 +21,11 @@ def listed($base): map(entry);
 def in_tree($base): map(select((if type == "object" then .uri else . end)
   | absolute($base) | IN($tree[])));
 
+# words with their JSON type: Perl offers a bool's 0 and 1, and an int
+# range, as numbers
 def words: (if type == "array" then . else .words // [] end)
-  | map(if type == "object" then {word: (.word | tostring), summary}
-        else {word: tostring, summary: null} end)
+  | map(if type == "object" then {word, summary}
+        else {word: ., summary: null} end)
   | sort;
 
 def fmeta: if type == "object" then
@@ -52,7 +54,9 @@ def view($mode; $req):
       elif $mode == "actions" then {result: ($r | action_names - tx_actions | sort)}
       elif $mode == "words" then {result: ($r | words)}
       elif $mode == "meta" then {result: ($r | fmeta)}
-      elif $mode == "child_metas" then {result: ($r | with_entries(.value |= fmeta))}
+      elif $mode == "child_metas" then {result: ($r | with_entries(
+        select((.key | absolute($base) | IN($tree[])) and (.key | startswith("$") | not))
+        | .value |= fmeta))}
       else {unknown_mode: $mode} end)
   end;
 

@@ -207,6 +207,16 @@ int main(void)
   CHECK_STR(completions("[\"int\",\"between\",[1,3]]"), "[1,2,3]", "small int range completions");
   CHECK_STR(completions("[\"int\",\"xmin\",0,\"max\",2]"), "[1,2]", "xmin/max range");
   CHECK_STR(completions("[\"int\",\"min\",0]"), "none", "open range: none");
+  CHECK_STR(completions("[\"str\",\"is\",\"x\"]"), "[\"x\"]", "a scalar is: its value");
+  {
+    json_t *sj = J("[\"str\",{\"examples\":[\"a\",{\"value\":\"b\"}]}]");
+    json_t *sj2 = J("[\"str\",{\"in\":[\"c\"],\"examples\":[\"a\"]}]");
+    sah_schema *s1 = sah_compile(sj, err), *s2 = sah_compile(sj2, err);
+    json_t *x = s1 ? sah_examples(s1) : 0;
+    CHECK(json_array_size(x) == 2, "sah_examples: the examples clause");
+    CHECK(s2 && !sah_examples(s2), "sah_examples: none beside an in clause");
+    sah_free(s1); sah_free(s2); json_decref(sj); json_decref(sj2);
+  }
 
   /* full mode counts */
   j = J("[\"int\",{\"min\":5,\"div_by\":2,\"max\":0,\"max.err_level\":\"warn\"}]");
