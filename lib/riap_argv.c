@@ -471,7 +471,8 @@ static int getopt_words(struct ctx *c, const char **w, size_t n, const char **po
   return ok;
 }
 
-/* Perinci::Sub::GetArgs::Array: positional words by pos, last first */
+/* Perinci::Sub::GetArgs::Array: positional words by pos, last first; its
+ * errors are 500 as Perl wraps them ("Get args from array failed") */
 static int positional(struct ctx *c, const char **pos, size_t npos)
 {
   char *taken = calloc(npos + 1, 1), list[RIAP_ARGV_ERRMAX / 2];
@@ -496,7 +497,7 @@ static int positional(struct ctx *c, const char **pos, size_t npos)
         if (json_is_array(v)) json_array_append_new(v, json_string(pos[j]));
         else if (json_is_object(v)) {
           const char *eq = strchr(pos[j], '=');
-          if (!eq) { ok = fail(c, 400, "Invalid key=value pair in element #%zu", e); break; }
+          if (!eq) { ok = fail(c, 500, "Invalid key=value pair in element #%zu", e); break; }
           json_object_setn_new(v, pos[j], (size_t)(eq - pos[j]), json_string(eq + 1));
         } else {
           size_t l = json_string_length(v);
@@ -517,7 +518,7 @@ static int positional(struct ctx *c, const char **pos, size_t npos)
                                left++ ? ", " : "", pos[i]);
       if (used >= sizeof list) used = sizeof list;
     }
-  if (ok && left) ok = fail(c, 400, "There are extra, unassigned elements in array: [%s]", list);
+  if (ok && left) ok = fail(c, 500, "There are extra, unassigned elements in array: [%s]", list);
   json_object_foreach(got, name, v) {
     if (!ok) break;
     if (json_object_get(c->out, name)) {

@@ -11,8 +11,9 @@
 
 /* riap_argv_args: the arguments that argv (an array of strings) gives by
  * argspecs (the metadata's args object; NULL: a function without args);
- * returns a new object, or NULL with *status (500: an option error, as
- * Perl's GetOptions; 400: positional words or dependencies) and the reason
+ * returns a new object, or NULL with *status (500: an option or a
+ * positional word, as Perl's GetOptions and GetArgs::Array fail; 400: an
+ * option and a positional word for one argument, or deps) and the reason
  * in why (RIAP_ARGV_ERRMAX bytes, Perl's words: "Unknown option: c"). */
 json_t *riap_argv_args(json_t *argspecs, json_t *argv, int *status, char *why);
 

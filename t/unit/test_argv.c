@@ -133,7 +133,7 @@ int main(void)
   ok(meta, "[\"--needs\", \"x\", \"--file-name\", \"y\"]", "{\"needs\": \"x\", \"file_name\": \"y\"}");
 
   /* positional words */
-  bad(meta, "[\"1\", \"2\", \"3\", \"4\"]", 400, "There are extra, unassigned elements in array: [3, 4]");
+  bad(meta, "[\"1\", \"2\", \"3\", \"4\"]", 500, "There are extra, unassigned elements in array: [3, 4]");
   bad(meta, "[\"--a\", \"1\", \"2\"]", 400, "You specified option --a but also argument #0");
   slurpy = json_loads("{\"x\": {\"schema\": \"str\", \"pos\": 0},"
                       " \"rest\": {\"schema\": [\"array\", {\"of\": \"int\"}], \"pos\": 1, \"slurpy\": 1}}", 0, 0);
@@ -145,11 +145,11 @@ int main(void)
   ok(sjoin, "[\"a\", \"b\", \"c\"]", "{\"words\": \"a b c\"}");
   shash = json_loads("{\"kv\": {\"schema\": \"hash\", \"pos\": 0, \"slurpy\": 1}}", 0, 0);
   ok(shash, "[\"a=1\", \"b=2=3\"]", "{\"kv\": {\"a\": \"1\", \"b\": \"2=3\"}}");
-  bad(shash, "[\"a=1\", \"b\"]", 400, "Invalid key=value pair in element #1");
+  bad(shash, "[\"a=1\", \"b\"]", 500, "Invalid key=value pair in element #1");
 
   /* no args in the metadata: every word is too many */
   ok(0, "[]", "{}");
-  bad(0, "[\"x\"]", 400, "There are extra, unassigned elements in array: [x]");
+  bad(0, "[\"x\"]", 500, "There are extra, unassigned elements in array: [x]");
   bad(0, "[\"--x\"]", 500, "Unknown option: x");
 
   /* an argument whose option name is taken gets NAME-arg */
