@@ -223,6 +223,16 @@ is() { # is N JQ: jq -e JQ holds on answer N
   assert_output --partial "cannot go together"
 }
 
+@test "bash completion offers riap's options before -- and none after it" {
+  run bash -c 'source "$1"
+    COMP_WORDS=(riap call URL --ra); COMP_CWORD=3; _riap; echo "before: ${COMPREPLY[*]}"
+    COMP_WORDS=(riap call URL -- --ra); COMP_CWORD=4; COMPREPLY=(); _riap; echo "after: ${COMPREPLY[*]}"' \
+    _ "$RIAP_REPO/doc/riap.bash-completion"
+  assert_success
+  assert_line "before: --raw"
+  assert_line "after: "
+}
+
 @test "the Perl server and riap-handle agree on every argv of the corpus not listed as a difference" {
   need_perl
   local n
