@@ -421,54 +421,88 @@ static const struct opt *lookup(struct ctx *c, const char *name, int abbrev)
   return 0;
 }
 
-/* Getopt::Long's loop: options out of the words, the rest positional */
+/* Getopt::Long's loop: options out of the words, the rest positional. The
+ * rest of a bundle (-abc after -a) is read as a word of its own, "-bc", as
+ * Perl puts it back into argv: written over a copy of the word, made once,
+ * so that a long bundle costs no more than its length. */
 static int getopt_words(struct ctx *c, const char **w, size_t n, const char **pos, size_t *npos)
 {
   size_t i = 0;
-  char *bundle = 0;                             /* what is left of -abc after -a */
+  char *buf = 0, *next = 0;                     /* the copy; the rest of its bundle */
   int ok = 1;
   *npos = 0;
-  while (ok && (bundle || i < n)) {
-    const char *word = bundle ? bundle : w[i++], *val = 0;
-    char name[300], *own = bundle;
+  while (ok && (next || i < n)) {
+    const char *word, *val = 0;
+    char name[300], *mine = next;               /* word, when it is in buf */
     const struct opt *o;
-    int is_long = word[0] == '-' && word[1] == '-';
-    bundle = 0;
-    if (!own && !strcmp(word, "--")) {
+    if (next) word = next;
+    else { free(buf); buf = 0; word = w[i++]; }
+    next = 0;
+    if (!strcmp(word, "--")) {                  /* (after -v, -v- ends the options too, as in Perl) */
       while (i < n) pos[(*npos)++] = w[i++];
       break;
     }
-    if (word[0] != '-' || !word[1]) { pos[(*npos)++] = word; continue; }
-    if (is_long) {
+    if (word[0] != '-' || !word[1]) { pos[(*npos)++] = mine ? "-" : word; continue; }   /* buf goes */
+    if (word[1] == '-') {
       const char *eq = strchr(word + 3, '=');   /* index($opt, '=', 1) */
       size_t len = eq ? (size_t)(eq - word - 2) : strlen(word + 2);
-      snprintf(name, sizeof name, "%.*s", (int)len, word + 2);
+      if (len >= sizeof name) { ok = fail(c, 500, "Unknown option: %.200s", word + 2); break; }
+      memcpy(name, word + 2, len);
+      name[len] = 0;
       if (eq) val = eq + 1;
       o = lookup(c, name, 1);
-    } else {                                    /* bundling: -abc is -a -b -c, -n5 is -n 5 */
+    } else {                                    /* bundling: -abc is -a -bc, -n5 is -n 5 */
       name[0] = word[1];
       name[1] = 0;
       o = lookup(c, name, 0);
-      if (word[2]) {
-        size_t rl = strlen(word + 2);
-        if (o && o->kind != K_TRUE && o->kind != K_FALSE) val = word + 2;
-        else if (o && (bundle = malloc(rl + 2))) { bundle[0] = '-'; memcpy(bundle + 1, word + 2, rl + 1); }
-        else if (o) ok = fail(c, 500, "out of memory");
+      if (o && word[2]) {
+        if (o->kind != K_TRUE && o->kind != K_FALSE) val = word + 2;
+        else {
+          if (!mine && !(mine = buf = strdup(word))) { ok = fail(c, 500, "out of memory"); break; }
+          next = mine + 1;                      /* the letter taken becomes the dash of the rest */
+          *next = '-';
+        }
       }
     }
-    if (o && ok) {
-      if (o->kind == K_TRUE || o->kind == K_FALSE) {
-        ok = val ? fail(c, 500, "Option %s does not take an argument", o->name) : apply(c, o, o->name, 0);
-      } else if (val) {
-        ok = apply(c, o, o->name, val);         /* --a=2, --a= (empty: gnu_compat), -n5 */
-      } else if (i < n) {
-        ok = apply(c, o, o->name, w[i++]);      /* a mandatory value takes the next word, whatever it is */
-      } else ok = fail(c, 500, "Option %s requires an argument", o->name);
-    } else ok = 0;
-    free(own);
+    if (!o) ok = 0;
+    else if (o->kind == K_TRUE || o->kind == K_FALSE)
+      ok = val ? fail(c, 500, "Option %s does not take an argument", o->name) : apply(c, o, o->name, 0);
+    else if (val) ok = apply(c, o, o->name, val);   /* --a=2, --a= (empty: gnu_compat), -n5 */
+    else if (i < n) ok = apply(c, o, o->name, w[i++]);   /* a mandatory value takes the next word, whatever it is */
+    else ok = fail(c, 500, "Option %s requires an argument", o->name);
   }
-  free(bundle);
+  free(buf);
   return ok;
+}
+
+/* a slurpy argument at i takes every word left from i: an array, a hash of
+ * KEY=VALUE words, or (any other type) the words joined with spaces */
+static json_t *slurp(struct ctx *c, const struct arg *a, const char **pos, size_t i, size_t npos, char *taken)
+{
+  const char *t = type_of(a->norm);
+  stralloc joined = { 0, 0, 0 };
+  json_t *v = !strcmp(t, "array") ? json_array() : !strcmp(t, "hash") ? json_object() : 0;
+  size_t j, e = 0;
+  for (j = i; j < npos; j++) {
+    if (taken[j]) continue;
+    taken[j] = 1;
+    if (json_is_array(v)) json_array_append_new(v, json_string(pos[j]));
+    else if (json_is_object(v)) {
+      const char *eq = strchr(pos[j], '=');
+      if (!eq) { json_decref(v); return fail(c, 500, "Invalid key=value pair in element #%zu", e), (json_t *)0; }
+      json_object_setn_new(v, pos[j], (size_t)(eq - pos[j]), json_string(eq + 1));
+    } else if (!(e ? stralloc_catb(&joined, " ", 1) : stralloc_copys(&joined, "")) || !stralloc_cats(&joined, pos[j])) {
+      free(joined.s);
+      return fail(c, 500, "out of memory"), (json_t *)0;
+    }
+    e++;
+  }
+  if (!v) {
+    v = json_stringn(joined.s ? joined.s : "", joined.len);
+    free(joined.s);
+  }
+  if (!v) fail(c, 500, "out of memory");
+  return v;
 }
 
 /* Perinci::Sub::GetArgs::Array: positional words by pos, last first; its
@@ -477,39 +511,19 @@ static int positional(struct ctx *c, const char **pos, size_t npos)
 {
   char *taken = calloc(npos + 1, 1), list[RIAP_ARGV_ERRMAX / 2];
   json_t *got = json_object(), *v;
-  size_t i, k, used = 0, left = 0;
+  size_t i, k, used = 0, left = 0, top = 0;
   const char *name;
   int ok = 1;
   if (!taken || !got) { free(taken); json_decref(got); return fail(c, 500, "out of memory"); }
-  for (i = npos; ok && i-- > 0;) {
-    for (k = 0; k < c->nargs; k++) {
+  for (k = 0; k < c->nargs; k++)
+    if (c->args[k].pos >= 0 && (size_t)c->args[k].pos + 1 > top) top = (size_t)c->args[k].pos + 1;
+  for (i = npos < top ? npos : top; ok && i-- > 0;) {   /* no word past the last pos is anyone's */
+    for (k = 0; ok && k < c->nargs; k++) {
       struct arg *a = &c->args[k];
-      const char *t = type_of(a->norm);
-      size_t j, e;
       if (a->pos != (long)i || taken[i]) continue;
       if (!a->slurpy) { json_object_set_new(got, a->name, json_string(pos[i])); taken[i] = 1; continue; }
-      if (!strcmp(t, "array")) v = json_array();
-      else if (!strcmp(t, "hash")) v = json_object();
-      else v = json_string("");
-      for (j = i, e = 0; j < npos; j++) {
-        if (taken[j]) continue;
-        taken[j] = 1;
-        if (json_is_array(v)) json_array_append_new(v, json_string(pos[j]));
-        else if (json_is_object(v)) {
-          const char *eq = strchr(pos[j], '=');
-          if (!eq) { ok = fail(c, 500, "Invalid key=value pair in element #%zu", e); break; }
-          json_object_setn_new(v, pos[j], (size_t)(eq - pos[j]), json_string(eq + 1));
-        } else {
-          size_t l = json_string_length(v);
-          char *s = malloc(l + strlen(pos[j]) + 2);
-          if (!s) { ok = fail(c, 500, "out of memory"); break; }
-          sprintf(s, "%s%s%s", json_string_value(v), l || e ? " " : "", pos[j]);
-          json_string_set(v, s);
-          free(s);
-        }
-        e++;
-      }
-      json_object_set_new(got, a->name, v);
+      if (!(v = slurp(c, a, pos, i, npos, taken))) ok = 0;
+      else json_object_set_new(got, a->name, v);
     }
   }
   for (i = 0; ok && i < npos; i++)

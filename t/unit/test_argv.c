@@ -109,6 +109,26 @@ int main(void)
   ok(meta, "[\"-ft5\", \"-t\", \"6\"]", "{\"flag\": true, \"tag\": [\"5\", \"6\"]}");
   bad(meta, "[\"-fx\"]", 500, "Unknown option: x");
   bad(meta, "[\"-round\"]", 500, "Unknown option: r");
+  ok(meta, "[\"-v-\", \"--a\"]", "{\"v\": true, \"a\": \"--a\"}");     /* the rest, "--", ends the options */
+  ok(meta, "[\"-v-file-name\", \"x\"]", "{\"v\": true, \"file_name\": \"x\"}");   /* the rest is --file-name */
+  {                                             /* a long bundle costs its length, not its square */
+    size_t n = 200000;
+    char *big = malloc(n + 16), *want = "{\"v\": true}";
+    memcpy(big, "[\"-", 3);
+    memset(big + 3, 'v', n);
+    strcpy(big + 3 + n, "\"]");
+    ok(meta, big, want);
+    memset(big + 3, 'x', 400);                  /* a long name that is no option */
+    memcpy(big, "[\"--", 4);
+    strcpy(big + 404, "\"]");
+    {
+      char msg[256] = "Unknown option: ";     /* capped at 200 bytes */
+      memset(msg + 16, 'x', 200);
+      msg[216] = 0;
+      bad(meta, big, 500, msg);
+    }
+    free(big);
+  }
 
   /* arrays and hashes of simple scalars; plural names; --NAME-json */
   ok(meta, "[\"--tag\", \"a\", \"--tag\", \"b\"]", "{\"tag\": [\"a\", \"b\"]}");
@@ -143,6 +163,20 @@ int main(void)
   bad(slurpy, "[\"--rest\", \"1\", \"a\", \"2\"]", 400, "You specified option --rest but also argument #1");
   sjoin = json_loads("{\"words\": {\"schema\": \"str\", \"pos\": 0, \"greedy\": 1}}", 0, 0);
   ok(sjoin, "[\"a\", \"b\", \"c\"]", "{\"words\": \"a b c\"}");
+  {                                             /* 200,000 words join in linear time */
+    size_t n = 200000, k;
+    char *big = malloc(n * 4 + 8), *want = malloc(n * 2 + 32);
+    strcpy(big, "[");
+    strcpy(want, "{\"words\": \"");
+    for (k = 0; k < n; k++) strcpy(big + 1 + k * 4, k ? ",\"a\"" : "\"a\" ");
+    strcpy(big + 1 + n * 4, "]");
+    strcpy(want + 11, "a");
+    for (k = 1; k < n; k++) strcpy(want + 10 + k * 2, " a");
+    strcpy(want + 10 + n * 2, "\"}");
+    ok(sjoin, big, want);
+    free(big);
+    free(want);
+  }
   shash = json_loads("{\"kv\": {\"schema\": \"hash\", \"pos\": 0, \"slurpy\": 1}}", 0, 0);
   ok(shash, "[\"a=1\", \"b=2=3\"]", "{\"kv\": {\"a\": \"1\", \"b\": \"2=3\"}}");
   bad(shash, "[\"a=1\", \"b\"]", 500, "Invalid key=value pair in element #1");
