@@ -4,7 +4,7 @@
 #include "riap_req.h"
 #include "riap_tree.h"
 
-enum { T_BOOL, T_STR, T_NUM, T_OBJ, T_INT };
+enum { T_BOOL, T_STR, T_NUM, T_OBJ, T_INT, T_STRS };
 
 #define K_ARGS      (1u << 0)
 #define K_DETAIL    (1u << 1)
@@ -17,6 +17,7 @@ enum { T_BOOL, T_STR, T_NUM, T_OBJ, T_INT };
 #define K_DRY_RUN   (1u << 8)
 #define K_CONFIRM   (1u << 9)
 #define K_CI        (1u << 10)
+#define K_ARGV      (1u << 11)
 #define K_ALWAYS    (1u << 31)   /* v, action, uri, tx_id */
 
 static const struct keyinfo { const char *name; int type; unsigned bit; } keys[] = {
@@ -25,7 +26,7 @@ static const struct keyinfo { const char *name; int type; unsigned bit; } keys[]
   { "args", T_OBJ, K_ARGS }, { "detail", T_BOOL, K_DETAIL }, { "type", T_STR, K_TYPE },
   { "recursive", T_BOOL, K_RECURSIVE }, { "q", T_STR, K_Q }, { "arg", T_STR, K_ARG },
   { "word", T_STR, K_WORD }, { "index", T_INT, K_INDEX }, { "dry_run", T_BOOL, K_DRY_RUN },
-  { "confirm", T_BOOL, K_CONFIRM }, { "ci", T_BOOL, K_CI },
+  { "confirm", T_BOOL, K_CONFIRM }, { "ci", T_BOOL, K_CI }, { "argv", T_STRS, K_ARGV },
 };
 
 static struct riap_req_limits limits = { 64, 1000, 256 };
@@ -86,7 +87,7 @@ const struct riap_actioninfo riap_actions[RIAP_A_COUNT] = {
   { "list", "List code entities inside this package code entity",
     K_TYPE | K_RECURSIVE | K_Q | K_DETAIL, PKG },
   { "child_metas", "Get metadata of all child entities", 0, PKG },
-  { "call", "Call function", K_ARGS | K_DRY_RUN | K_CONFIRM, FUNC },
+  { "call", "Call function", K_ARGS | K_ARGV | K_DRY_RUN | K_CONFIRM, FUNC },
   { "complete_arg_val", "Complete function's argument value",
     K_ARGS | K_ARG | K_WORD | K_CI, FUNC },
   { "complete_arg_elem", "Complete function's argument element value",
@@ -120,6 +121,7 @@ static const char *type_word(int t)
     case T_STR: return "a string";
     case T_NUM: return "a number";
     case T_OBJ: return "an object";
+    case T_STRS: return "an array of strings";
     default: return "a non-negative integer";
   }
 }
@@ -147,6 +149,17 @@ static double version(json_t *v)
   return version_string(v, &d) ? d : -1;
 }
 
+/* strings: 1 when v is an array of strings (command-line words) */
+static int strings(json_t *v)
+{
+  size_t i;
+  json_t *s;
+  if (!json_is_array(v)) return 0;
+  json_array_foreach(v, i, s)
+    if (!json_is_string(s)) return 0;
+  return 1;
+}
+
 static int check_type(struct riap_req *r, const struct keyinfo *k, json_t *v)
 {
   int b = 0;
@@ -155,6 +168,7 @@ static int check_type(struct riap_req *r, const struct keyinfo *k, json_t *v)
     case T_NUM: return json_is_number(v) || version_string(v, 0);
     case T_OBJ: return json_is_object(v);
     case T_INT: return json_is_integer(v) && json_integer_value(v) >= 0;
+    case T_STRS: return strings(v);
     default:
       if (!truth(v, &b)) return 0;
       if (k->bit == K_DETAIL) r->detail = b;
@@ -251,6 +265,7 @@ static void take_fields(struct riap_req *r)
   r->action_name = str(r->json, "action", &r->action_len);
   r->uri = str(r->json, "uri", &r->uri_len);
   r->args = json_object_get(r->json, "args");
+  r->argv = json_object_get(r->json, "argv");
   r->type = str(r->json, "type", 0);
   r->q = str(r->json, "q", 0);
   r->arg = str(r->json, "arg", 0);

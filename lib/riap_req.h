@@ -31,6 +31,7 @@ struct riap_req {
   const char *uri;             /* borrowed from json */
   size_t uri_len;
   json_t *args;                /* borrowed; NULL when absent */
+  json_t *argv;                /* borrowed: command-line words (call); NULL when absent */
   int detail, recursive, dry_run, confirm, ci;
   const char *type, *q, *arg, *word;   /* borrowed; NULL when absent */
   long long index;

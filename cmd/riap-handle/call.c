@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <errmsg.h>
+#include "riap_argv.h"
 #include "riap_bin.h"
 #include "riap_time.h"
 #include "riap_exec.h"
@@ -70,15 +71,35 @@ static int check_arg(const struct farg *a, json_t *out, struct reply *r)
   return 1;
 }
 
-/* the arguments the function will get, or NULL with the reply set */
-static json_t *check_args(const struct funcmeta *m, const struct riap_req *q, struct reply *r)
+/* argv: command-line words read by the metadata, as the Perl server does
+ * (then args, if also sent, is ignored, as there); NULL with the reply set:
+ * 400 "Can't parse argv", the reason in META's prev as Perl's err() puts it */
+static json_t *argv_args(const struct riap_entity *e, const struct riap_req *q, struct reply *r)
 {
-  json_t *out = json_object(), *val;
+  char why[RIAP_ARGV_ERRMAX];
+  int status = 500;
+  json_t *out = riap_argv_args(json_object_get(e->meta, "args"), q->argv, &status, why);
+  if (out) return out;
+  reply_set(r, 400, "Can't parse argv");
+  r->meta = json_pack("{s[is]}", "prev", status, why);
+  return 0;
+}
+
+/* the arguments the function will get, or NULL with the reply set */
+static json_t *check_args(const struct riap_entity *e, const struct funcmeta *m, const struct riap_req *q,
+                          struct reply *r)
+{
+  json_t *out, *val;
   const char *key;
   size_t i, len;
-  json_object_keylen_foreach(q->args, key, len, val) {
-    if (key[0] == '-') continue;          /* special arguments are the caller's, not the function's */
-    if (!take_arg(out, key, len, val, q->v12, r)) goto fail;
+  if (q->argv) {
+    if (!(out = argv_args(e, q, r))) return 0;
+  } else {
+    out = json_object();
+    json_object_keylen_foreach(q->args, key, len, val) {
+      if (key[0] == '-') continue;        /* special arguments are the caller's, not the function's */
+      if (!take_arg(out, key, len, val, q->v12, r)) goto fail;
+    }
   }
   if (!m->has_args) return out;
   json_object_foreach(out, key, val) {
@@ -458,7 +479,7 @@ void call_run(struct server *s, struct riap_entity *e, const struct riap_req *q,
     reply_set(r, 412, "Function %s does not support dry run", e->uri);
     return;
   }
-  if (!(args = check_args(m, q, r))) return;
+  if (!(args = check_args(e, m, q, r))) return;
   run(s, e, m, q, peer, args, r);
   json_decref(args);
 }

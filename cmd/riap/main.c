@@ -1,5 +1,6 @@
 /* riap: the command-line client of Riap::Simple servers.
  *   riap [options] ACTION URL [NAME=VALUE ...]   one request, the result on stdout
+ *   riap [options] call URL -- WORD...          the call's arguments as argv
  *   riap [options] --stdin URL                   request lines on stdin, pipelined
  * See doc/riap.1. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 static const char usage_text[] =
   "usage: riap [options] ACTION URL [NAME=VALUE ...]\n"
+  "       riap [options] call URL -- WORD...\n"
   "       riap [options] --stdin URL\n";
 
 static const char help_text[] =
@@ -26,6 +28,8 @@ static const char help_text[] =
   "riap+unix:/path/to/sock//uri, riap+pipe:/path/to/prog//arg1/arg2//uri.\n"
   "NAME=VALUE: an argument, the value as JSON when it is valid JSON, else a\n"
   "string; NAME:base64=@FILE sends FILE's bytes (@-: stdin) as binary.\n"
+  "-- WORD...: the words after the first -- go as \"argv\" (command-line\n"
+  "words the server reads by the function's metadata: --a 2 --b 3, 2 3).\n"
   "\n"
   "Request:\n"
   "      --args JSON            arguments as a JSON object\n"
@@ -164,7 +168,24 @@ static void setkey(json_t *req, const char *key, json_t *v) {
 /* file scope, so that what is still held when riap exits early (a usage
  * error, -h) stays reachable for the leak checker */
 static struct opts o;
-static json_t *req, *args;
+static json_t *req, *args, *words;
+
+/* the words after the first "--": the call's argv (NULL when there is no
+ * "--"); *argc is cut there, so that getopt never sees them */
+static json_t *argv_words(int *argc, char **argv) {
+  json_t *w;
+  int i, j;
+  for (i = 1; i < *argc && strcmp(argv[i], "--"); ++i) {}
+  if (i == *argc) return 0;
+  if (!(w = json_array())) fatal(EXIT_TEMP, "out of memory");
+  for (j = i + 1; j < *argc; ++j) {
+    json_t *s = json_string(argv[j]);
+    if (!s) usage_error("a word is not valid UTF-8: %s", argv[j]);
+    if (json_array_append_new(w, s)) fatal(EXIT_TEMP, "out of memory");
+  }
+  *argc = i;
+  return w;
+}
 
 int main(int argc, char **argv) {
   json_t *env;
@@ -185,6 +206,7 @@ int main(int argc, char **argv) {
   o.retry_delay_ms = 3000;
   o.maxline = RIAP_CLIENT_MAXLINE;
 
+  words = argv_words(&argc, argv);
   while ((opt = getopt_long(argc, argv, "q:k:hV", longopts, NULL)) != -1) {
     switch (opt) {
       case O_ARGS: args_merge(args, optarg, 0); break;
@@ -237,7 +259,7 @@ int main(int argc, char **argv) {
 
   if (o.stdin_mode) {
     if (argc - optind != 1) usage_error(argc == optind ? "no URL" : "--stdin takes the URL only, the requests come on stdin");
-    if (json_object_size(req) || json_object_size(args)) usage_error("--stdin takes no request options, the requests come on stdin");
+    if (json_object_size(req) || json_object_size(args) || words) usage_error("--stdin takes no request options, the requests come on stdin");
     o.url_text = argv[optind];
   } else {
     if (argc - optind < 1) usage_error("no ACTION");
@@ -247,12 +269,15 @@ int main(int argc, char **argv) {
     if (!o.action[0] || strspn(o.action, "abcdefghijklmnopqrstuvwxyz_") != strlen(o.action))
       usage_error("bad ACTION: %s", o.action);
     for (i = optind + 2; i < argc; ++i) args_addspec(args, argv[i], o.v12);
+    if (words && strcmp(o.action, "call")) usage_error("-- WORD... goes with call only");
+    if (words && json_object_size(args)) usage_error("arguments and -- WORD... cannot go together (the server would read argv only)");
   }
   if (!riap_url_parse(&o.url, o.url_text, msg)) usage_error("%s: %s", msg, o.url_text);
 
   if (o.stdin_mode) {
     json_decref(req);
     json_decref(args);
+    json_decref(words);
     rc = pipeline_run(&o);
     riap_url_free(&o.url);
     return rc;
@@ -269,11 +294,14 @@ int main(int argc, char **argv) {
     setkey(full, "uri", json_string(o.url.uri));
     json_object_foreach(req, k, v) setkey(full, k, json_incref(v));
     if (json_object_size(args)) setkey(full, "args", json_incref(args));
+    if (words) setkey(full, "argv", json_incref(words));
     json_decref(req);
     json_decref(args);
     req = full;
   }
 
+  json_decref(words);
+  words = 0;
   conn_open(&c, &o);
   env = riap_client_request(&c, req, o.timeout_ms);
   json_decref(req);

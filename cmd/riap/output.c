@@ -100,6 +100,17 @@ int out_reply(const json_t *env, const struct opts *o) {
       stralloc_catb(&e, " ", 1);
       out_escape(&e, json_string_value(message), json_string_length(message), 1000);
     }
+    {
+      /* the cause, as Perl's programs show it: "(500: Unknown option: x)" */
+      const json_t *prev = json_is_object(meta) ? json_object_get(meta, "prev") : NULL;
+      const json_t *pm = json_array_get(prev, 1);
+      if (json_is_integer(json_array_get(prev, 0)) && json_is_string(pm)) {
+        snprintf(num, sizeof num, " (%lld: ", (long long)json_integer_value(json_array_get(prev, 0)));
+        stralloc_cats(&e, num);
+        out_escape(&e, json_string_value(pm), json_string_length(pm), 1000);
+        stralloc_catb(&e, ")", 1);
+      }
+    }
     stralloc_catb(&e, "\n", 1);
     if (write(2, e.s, e.len) < 0) {}
     stralloc_free(&e);
