@@ -20,6 +20,12 @@ sah_schema *sah_compile(json_t *schema, char *err);
  * [type, {clauses}, {extras}] (as the spec's normalize_schema), or NULL with err. */
 json_t *sah_normalize(json_t *schema, char *err);
 
+/* sah_normalize2: the same normalizer, in the two-element form of Sah
+ * 0.9.47+ that Data::Sah::Normalize 0.051 (Perl's servers) returns:
+ * [type, {clauses}]; non-empty extras are an error, as there. Returns a
+ * new reference, or NULL with err. */
+json_t *sah_normalize2(json_t *schema, char *err);
+
 /* sah_validate: checks *value (which may be NULL: absent/undef) against s.
  * Fills defaults: on return *value may be replaced by a new reference (the
  * caller owns whatever *value points to afterwards, as before).

@@ -145,7 +145,8 @@ json_t *sah_normalize(json_t *schema, char *err)
     if (!json_is_string(json_array_get(schema, 0))) { snprintf(err, SAH_ERRMAX, "type name must be a string"); return 0; }
     tn = json_string_value(json_array_get(schema, 0));
     e1 = json_array_get(schema, 1);
-    if (len > 1 && json_is_object(e1)) {
+    if (len > 1 && json_is_null(e1)) ;  /* no clause set: Perl ignores what follows */
+    else if (len > 1 && json_is_object(e1)) {
       if (len > 3) { snprintf(err, SAH_ERRMAX, "schema array with a clause set has at most 3 elements"); return 0; }
       cs0 = json_incref(e1);
       if (len == 3) {
@@ -321,4 +322,19 @@ json_t *sah_merge_clsets(json_t *clsets, char *err)
     json_array_set_new(merged, json_array_size(merged) - 1, m);
   }
   return merged;
+}
+
+/* sah_normalize2: see riap_sah.h. Sah 0.9.47 dropped extras: what Perl
+ * clients receive in metadata (and depend on) has two elements. */
+json_t *sah_normalize2(json_t *schema, char *err)
+{
+  json_t *n = sah_normalize(schema, err);
+  if (!n) return 0;
+  if (json_object_size(json_array_get(n, 2))) {
+    snprintf(err, SAH_ERRMAX, "Extras must be empty hashref (Sah 0.9.47)");
+    json_decref(n);
+    return 0;
+  }
+  json_array_remove(n, 2);
+  return n;
 }

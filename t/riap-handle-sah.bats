@@ -75,7 +75,7 @@ call() { printf '{"action":"call","uri":"/Sah/%s","args":%s}' "$1" "$2"; }
 @test "a schema with an unknown clause makes the function answer 531 with the reason" {
   ask "$(call badschema '{"n":1}')" '{"action":"meta","uri":"/Sah/badschema"}'
   is 0 '.[0] == 531 and (.[1] | contains("/Sah/badschema")) and (.[1] | contains("frobnicate"))'
-  is 1 '.[0] == 200 and .[2].args.n.schema[1].frobnicate == 1'   # meta is served as written
+  is 1 '.[0] == 200 and .[2].args.n.schema[1].frobnicate == 1'   # meta is served (normalized)
 }
 
 @test "a Perl check clause is refused, never silently accepted" {

@@ -161,7 +161,7 @@ TRANSPORTS="tcp unix pipe"
     out info "$(url $t /Math/mult)" | jq -e '.type == "function" and .uri == "/Math/mult"'
     out actions "$(url $t /Math/mult)" | jq -e 'index("call") != null and index("meta") != null'
     out --detail actions "$(url $t /Math/mult)" | jq -e '.[0] | has("name") and has("summary")'
-    out meta "$(url $t /Math/mult)" | jq -e '.args.a.pos == 0 and .result.schema == "int"'
+    out meta "$(url $t /Math/mult)" | jq -e '.args.a.pos == 0 and .result.schema == ["int", {}]'
     out list "$(url $t /Math/)" | jq -e '. == ["$PI", "div", "mult"]'
     out --type function list "$(url $t /)" --recursive | jq -e 'index("Math/mult") != null and index("Math/") == null'
     out -q mul list "$(url $t /Math/)" | jq -e '. == ["mult"]'

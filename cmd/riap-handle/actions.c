@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <string.h>
 #include "handle.h"
+#include "funcmeta.h"
 
 static const char *type_name(enum riap_etype t)
 {
@@ -42,8 +43,49 @@ int meta_check(const struct riap_entity *e, struct reply *r)
   return reply_set(r, 534, "No metadata for %s", e->uri), 1;
 }
 
-static void do_meta(const struct riap_entity *e, struct reply *r)
+/* entity_v / entity_date from the package's metadata, unless the function
+ * has its own: what Perl's servers take from $VERSION and $DATE */
+static json_t *with_entity(json_t *meta, const struct riap_entity *pkg)
 {
+  static const char *const keys[] = { "entity_v", "entity_date" };
+  json_t *out = json_incref(meta), *v;
+  int i;
+  if (!pkg || pkg->meta_state != RIAP_META_OK) return out;
+  for (i = 0; i < 2; i++) {
+    v = json_object_get(pkg->meta, keys[i]);
+    if (!v || json_is_null(v)) continue;
+    v = json_object_get(out, keys[i]);
+    if (v && !json_is_null(v)) continue;
+    if (out == meta) { json_decref(out); out = json_copy(meta); }
+    json_object_set(out, keys[i], json_object_get(pkg->meta, keys[i]));
+  }
+  return out;
+}
+
+/* the metadata a client sees: a function's normalized (NULL with r set
+ * when it cannot be), anything else's as written */
+static json_t *meta_out(struct riap_entity *e, const struct riap_entity *pkg, struct reply *r)
+{
+  struct funcmeta *m;
+  if (e->type != RIAP_FUNCTION) return json_incref(e->meta);
+  if (!(m = funcmeta_get(e))) return reply_set(r, 500, "Out of memory"), (json_t *)0;
+  if (!m->norm) return reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err), (json_t *)0;
+  return with_entity(m->norm, pkg);
+}
+
+/* the package e lives in */
+static const struct riap_entity *package_of(struct server *s, const struct riap_entity *e)
+{
+  const char *slash = strrchr(e->uri, '/');
+  int status;
+  const char *msg;
+  if (!slash) return 0;
+  return riap_tree_resolve(&s->tree, e->uri, (size_t)(slash - e->uri) + 1, &status, &msg, 0);
+}
+
+static void do_meta(struct server *s, struct riap_entity *e, struct reply *r)
+{
+  json_t *m;
   /* a package needs no metadata to exist: without .meta.json it has the
    * least there is, as the Perl server answers (a function still needs its own) */
   if (e->type == RIAP_PACKAGE && e->meta_state == RIAP_META_NONE) {
@@ -51,7 +93,7 @@ static void do_meta(const struct riap_entity *e, struct reply *r)
     return;
   }
   if (meta_check(e, r)) return;
-  reply_ok(r, json_incref(e->meta));
+  if ((m = meta_out(e, e->type == RIAP_FUNCTION ? package_of(s, e) : 0, r))) reply_ok(r, m);
 }
 
 static void do_get(const struct riap_entity *e, struct reply *r)
@@ -142,23 +184,31 @@ static void do_list(struct server *s, const struct riap_entity *e, const struct 
 struct metas {
   json_t *out;
   size_t baselen;
+  const struct riap_entity *pkg;
 };
 
 /* every child whose meta action answers 200, with that answer, as the Perl
- * server's child_metas: subpackages without metadata too */
+ * server's child_metas: subpackages without metadata too; a child whose
+ * meta fails is left out */
 static int child_meta(struct riap_entity *e, void *arg)
 {
   struct metas *m = arg;
-  if (e->meta_state == RIAP_META_OK) json_object_set(m->out, relative(e, m->baselen), e->meta);
-  else if (e->type == RIAP_PACKAGE && e->meta_state == RIAP_META_NONE)
+  struct reply r = { 0, 0, 0, 0, 0 };
+  json_t *v;
+  if (e->type == RIAP_PACKAGE && e->meta_state == RIAP_META_NONE) {
     json_object_set_new(m->out, relative(e, m->baselen), json_pack("{s:f}", "v", 1.1));
+    return 1;
+  }
+  if (e->meta_state != RIAP_META_OK) return 1;
+  if ((v = meta_out(e, m->pkg, &r))) json_object_set_new(m->out, relative(e, m->baselen), v);
+  reply_clear(&r);
   return 1;
 }
 
 static void do_child_metas(struct server *s, const struct riap_entity *e, struct reply *r)
 {
   json_t *out = json_object();
-  struct metas m = { out, strlen(e->uri) };
+  struct metas m = { out, strlen(e->uri), e };
   if (!riap_tree_children(&s->tree, e, child_meta, &m)) {
     json_decref(out);
     reply_set(r, 500, "Cannot read package %s", e->uri);
@@ -189,7 +239,7 @@ void action_run(struct server *s, const struct riap_req *q, const struct riap_pe
   switch (q->action) {
     case RIAP_A_INFO: do_info(e, q, r); break;
     case RIAP_A_ACTIONS: do_actions(e, q, r); break;
-    case RIAP_A_META: do_meta(e, r); break;
+    case RIAP_A_META: do_meta(s, e, r); break;
     case RIAP_A_LIST: do_list(s, e, q, r); break;
     case RIAP_A_CHILD_METAS: do_child_metas(s, e, r); break;
     case RIAP_A_CALL: call_run(s, e, q, peer, r); break;

@@ -53,8 +53,11 @@ static int compile_args(struct funcmeta *m, json_t *args)
 static int compile(struct funcmeta *m, json_t *meta)
 {
   json_t *v, *result;
+  char why[SAH_ERRMAX];
   m->ok = 1;
   if (!meta) return 1;
+  /* what Perl's own servers refuse to describe is refused here too */
+  if (!(m->norm = meta_normalize(meta, why))) return bad(m, why);
   if (!compile_args(m, json_object_get(meta, "args"))) return 0;
   v = json_object_get(meta, "args_as");
   if (v) {
@@ -87,7 +90,6 @@ static int compile(struct funcmeta *m, json_t *meta)
     (json_is_number(v) && json_number_value(v) != 0);
   result = json_object_get(json_object_get(meta, "result"), "schema");
   if (result) {
-    char why[SAH_ERRMAX];
     sah_schema *rs = sah_compile(result, why);
     if (!rs) {
       snprintf(m->err, sizeof m->err, "result: %s", why);
@@ -106,6 +108,7 @@ void funcmeta_free(void *p)
   size_t i;
   if (!m) return;
   riap_coproc_free(&m->co);
+  json_decref(m->norm);
   for (i = 0; i < m->nargs; i++) sah_free(m->args[i].compiled);
   free(m->args);
   free(m);

@@ -18,6 +18,7 @@ struct farg {
 
 struct funcmeta {
   int ok;                       /* 0: err says why (answered 531) */
+  json_t *norm;                 /* normalized as Perl's servers answer meta; NULL: err says why */
   char err[SAH_ERRMAX + 96];
   int has_args;                 /* metadata declares args: unknown ones are refused */
   struct farg *args;
@@ -40,5 +41,12 @@ struct funcmeta *funcmeta_get(struct riap_entity *e);
 
 /* funcmeta_arg: the arg named name (n bytes), or NULL. */
 const struct farg *funcmeta_arg(const struct funcmeta *m, const char *name, size_t n);
+
+/* meta_normalize: a new reference to function metadata meta normalized as
+ * Perinci::Sub::Normalize 0.207 does under Perl's servers (schemas in
+ * [type, {clauses}] form, PROP(LANG) as PROP.alt.lang.LANG, args {} when
+ * absent), or NULL with Perl's reason in err (SAH_ERRMAX bytes): an unknown
+ * property, v other than 1.1, holes in the positions ... (metanorm.c) */
+json_t *meta_normalize(json_t *meta, char *err);
 
 #endif
