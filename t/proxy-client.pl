@@ -24,7 +24,7 @@ while (@ARGV && $ARGV[0] =~ /^--/) {
   elsif ($o eq '--raw') { $hdr = shift; $hdr =~ s/\\r/\r/g; $hdr =~ s/\\n/\n/g }
 }
 my ($addr, @steps) = @ARGV;
-my $s;
+my ($s, $buf);
 if ($addr =~ /^unix:(.*)$/) { socket($s, PF_UNIX, SOCK_STREAM, 0) or die; connect($s, pack_sockaddr_un($1)) or do { print "CONNECT: $!\n"; exit 4 } }
 else {
   my ($h, $p) = $addr =~ /^(.*):(\d+)$/;
@@ -36,7 +36,6 @@ setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1) unless $addr =~ /^unix:/;
 if ($split) { for my $c (split //, $hdr) { syswrite($s, $c); sleep 0.02 } }
 elsif (length $hdr && @steps && $steps[0] =~ /^req:(.*)$/s) { syswrite($s, $hdr . "j$1\r\n"); shift @steps; print line(), "\n" }
 else { syswrite($s, $hdr) }
-my $buf;
 sub line { $buf //= ''; while ($buf !~ /\n/) { my $n = sysread($s, my $b, 65536); if (!$n) { print "EOF\n"; exit 3 } $buf .= $b }
   $buf =~ s/^(.*?)\n//s; my $l = $1; $l =~ s/^j//; $l =~ s/\r$//; return $l }
 for my $st (@steps) {
