@@ -178,3 +178,16 @@ result_of() { jq -r '.[2]' <<<"$1"; }
   run pc --v2local "127.0.0.1:$P" "req:$INFO"
   assert_equal "$(status_of "${lines[0]}")" 200
 }
+
+@test "riap-ctl drain and undrain signal the listener of a pid file" {
+  P=$(free_port)
+  listen --proxy-protocol -p "127.0.0.1:$P" --proxy-from 127.0.0.1 --pid-path "$BATS_TEST_TMPDIR/pid"
+  run "$RIAP_BUILD/bin/riap-ctl" -p "$BATS_TEST_TMPDIR/pid" drain
+  assert_success
+  run pc --v2local "127.0.0.1:$P" "req:$INFO"
+  assert_equal "$(status_of "${lines[0]}")" 503
+  run "$RIAP_BUILD/bin/riap-ctl" -p "$BATS_TEST_TMPDIR/pid" undrain
+  assert_success
+  run pc --v2local "127.0.0.1:$P" "req:$INFO"
+  assert_equal "$(status_of "${lines[0]}")" 200
+}

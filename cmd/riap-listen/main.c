@@ -366,9 +366,12 @@ int main(int argc, char **argv)
     }
     n = epoll_wait(G.ep, evs, 64, wait > 0x7fffffff ? 0x7fffffff : (int)wait);
     if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait");
+    /* signals first: a drain (USR1) sent before a connection applies to it */
+    for (k = 0; k < n; k++)
+      if ((unsigned)(evs[k].data.u64 >> 32) == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
     for (k = 0; k < n; k++) {
       unsigned kind = (unsigned)(evs[k].data.u64 >> 32), i = (unsigned)evs[k].data.u64;
-      if (kind == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
+      if (kind == EV_SIGNAL) continue;
       else if (kind == EV_LISTEN) sockets_accept(i, QUEUE_MAX);
       else if (kind == EV_WORKER) pool_readable(i);
       else if (kind == EV_CONN && i < G.cnmax && G.cn[i].where == CN_PROXY) proxy_event((int)i, evs[k].events);
