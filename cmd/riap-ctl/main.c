@@ -17,7 +17,7 @@
 #include "ctl.h"
 
 #include "riap_version.h"
-#define USAGE "riap-ctl [-d SERVICEDIR | -p PIDFILE] [-t SECS] start|stop|restart|reload|status [--json] [-i SECS] [-- COMMAND...]"
+#define USAGE "riap-ctl [-d SERVICEDIR | -p PIDFILE] [-t SECS] start|stop|restart|reload|drain|undrain|status [--json] [-i SECS] [-- COMMAND...]"
 
 struct conf C;
 
@@ -72,7 +72,8 @@ static void help(void)
          "  -j, --json            status: one JSON document\n"
          "  -h, --help            this help\n"
          "  -V, --version         print the version\n\n"
-         "Commands: start, stop, restart, reload (HUP: new workers), status.\n"
+         "Commands: start, stop, restart, reload (HUP: new workers), status,\n"
+         "drain (USR1: the balancer's health checks fail, clients still served), undrain (USR2).\n"
          "With -p, start and restart run the COMMAND after -- (riap-listen ...).\n"
          "Exit: 0 ok, 1 not running (status), 100 usage, 111 failure.\n"
          "See riap-ctl(8).\n", USAGE);
@@ -185,6 +186,21 @@ static void scoreboard_path(const char *opt)
   }
 }
 
+/* drain, undrain: USR1, USR2 to the listener, whoever supervises it: its
+ * pid is what the supervisor (or the pid file) says runs */
+static void drain(const struct backend *b, const char *cmd)
+{
+  struct svstate st;
+  memset(&st, 0, sizeof st);
+  b->state(&st);
+  if (!st.known) die_step(EXIT_FAIL, cmd, "%s", st.why);
+  if (!st.up || st.pid <= 0) die_step(EXIT_FAIL, cmd, "not running: nothing to %s", cmd);
+  if (kill((pid_t)st.pid, strcmp(cmd, "drain") ? SIGUSR2 : SIGUSR1) < 0)
+    die_step(EXIT_FAIL, cmd, "unable to signal pid %ld: %s", st.pid, strerror(errno));
+  note("%s: pid %ld %s", cmd, st.pid, strcmp(cmd, "drain") ? "serves health checks again"
+       : "now fails the balancer's health checks; stop it once the balancer has taken it out");
+}
+
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
@@ -227,8 +243,8 @@ int main(int argc, char **argv)
   if (optind + 1 < dd) usage("one command only, not also '%s'", argv[optind + 1]);
   if (!cmd) usage("no command: start, stop, restart, reload or status%s", "");
   if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "restart") && strcmp(cmd, "reload")
-      && strcmp(cmd, "status"))
-    usage("unknown command '%s' (start, stop, restart, reload, status)", cmd);
+      && strcmp(cmd, "drain") && strcmp(cmd, "undrain") && strcmp(cmd, "status"))
+    usage("unknown command '%s' (start, stop, restart, reload, drain, undrain, status)", cmd);
   if (C.dir && C.pidfile) usage("give -d SERVICEDIR or -p PIDFILE, not both%s", "");
   if (C.cmd && !*C.cmd) C.cmd = 0;
   if (C.cmd && (!C.pidfile || (strcmp(cmd, "start") && strcmp(cmd, "restart"))))
@@ -274,6 +290,7 @@ int main(int argc, char **argv)
   if (!strcmp(cmd, "start")) b->start();
   else if (!strcmp(cmd, "stop")) b->stop();
   else if (!strcmp(cmd, "restart")) b->restart();
+  else if (!strcmp(cmd, "drain") || !strcmp(cmd, "undrain")) drain(b, cmd);
   else b->reload();
   return 0;
 }

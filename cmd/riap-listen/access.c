@@ -296,6 +296,17 @@ static void refuse(int fd, const char *line, size_t n)
   conns_publish();
 }
 
+void access_refuse(int fd, const struct riap_peer *p, const char *why, const char *line, size_t n)
+{
+  refusal_log(p, why);
+  if (n) refuse(fd, line, n);
+  else {
+    close(fd);
+    G.refused++;
+    conns_publish();
+  }
+}
+
 static int uid_allowed(const struct riap_peer *p, int fd)
 {
   const struct conf *c = &G.c;
@@ -320,11 +331,21 @@ static int uid_allowed(const struct riap_peer *p, int fd)
   return 0;
 }
 
+int access_proxy_from(int fd, unsigned li, const struct riap_peer *p)
+{
+  unsigned char ip[16];
+  if (G.ls[li].addr.family == AF_UNIX) return uid_allowed(p, fd);
+  return riap_acl_scanip(p->remoteip, ip) && G.c.proxy_from.nallow && riap_acl_allows(&G.c.proxy_from, ip);
+}
+
+/* the peer's kind decides, not the socket's: a PROXY header gives a Unix
+ * socket's connection a TCP peer (proxy.c) */
 int access_admit(int fd, unsigned li, const struct riap_peer *p, struct addr **a)
 {
   const struct conf *c = &G.c;
   unsigned char ip[16], key[17];
-  int tcp = G.ls[li].addr.family != AF_UNIX;
+  int tcp = p->proto == RIAP_PROTO_TCP;
+  (void)li;
   int have_ip = tcp && riap_acl_scanip(p->remoteip, ip);
   *a = 0;
   if (!tcp && !uid_allowed(p, fd)) {

@@ -34,6 +34,7 @@ void conns_init(void)
   G.cn = calloc(G.cnmax, sizeof *G.cn);
   if (!G.cn) die(111, "fatal: out of memory");
   G.ready.head = G.ready.tail = G.idle.head = G.idle.tail = -1;
+  G.proxying.head = G.proxying.tail = -1;
   G.idle_ms = G.c.idle_timeout == 0 ? IDLE_NEVER
             : (long long)((G.c.idle_timeout > 0 ? G.c.idle_timeout : G.c.timeout) * 1000);
   G.read_ms = (long long)(G.c.read_timeout * 1000);
@@ -69,6 +70,9 @@ static void unlink_from(struct cnlist *l, int fd)
   c->prev = c->next = -1;
 }
 
+void conns_link(struct cnlist *l, int fd) { link_tail(l, fd); }
+void conns_unlink(struct cnlist *l, int fd) { unlink_from(l, fd); }
+
 /* the scoreboard's park fields: count, hand-backs, park time of the oldest */
 static void publish(void)
 {
@@ -99,7 +103,7 @@ static int evictable(void)
  * address's workers, and --max-per-ip bounds them */
 int conns_room(unsigned limit)
 {
-  return G.qlen < limit && (G.qlen + G.nparked + G.nheld < G.conn_max || evictable());
+  return G.qlen < limit && (G.qlen + G.nparked + G.nheld + G.nproxy < G.conn_max || evictable());
 }
 
 /* forgets entry fd (out of its list already) and closes it */

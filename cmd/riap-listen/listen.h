@@ -26,6 +26,7 @@ struct lsock {                   /* one listening socket */
   int on;                        /* in the epoll set */
   dev_t dev;                     /* Unix: the file we bound, removed on exit */
   ino_t ino;
+  int proxy;                     /* --proxy-protocol: a PROXY header comes first (proxy.c) */
 };
 
 /* A list of held connections (conns.c), linked through G.cn by fd. */
@@ -67,7 +68,7 @@ struct wk {                      /* one worker; the array index is its slot */
 /* A connection the listener holds (conns.c): waiting for a worker (the
  * ready list, or its address's held list) or parked (the idle list). One
  * per fd, in G.cn[fd]. */
-enum { CN_FREE = 0, CN_READY, CN_PARKED, CN_HELD };
+enum { CN_FREE = 0, CN_READY, CN_PARKED, CN_HELD, CN_PROXY };
 struct cn {
   int32_t prev, next;            /* neighbours in its list (fds), -1 at the ends */
   uint8_t where;                 /* CN_* */
@@ -111,6 +112,10 @@ struct conf {
   gid_t *groups; int ngroups;    /* supplementary groups of --user */
   int drop_listener, allow_root;
   int chroot;                    /* --chroot: workers confine themselves (RIAP_CHROOT) */
+  /* PROXY protocol (proxy.c) */
+  int proxy_next;                /* --proxy-protocol: for the -p/-s that follow */
+  struct riap_acl proxy_from;    /* --proxy-from: who may send the header (TCP) */
+  double proxy_timeout;          /* --proxy-timeout: the header must arrive within SECS */
 };
 
 /* a parked connection's idle timeout when there is none: its deadline
@@ -155,6 +160,9 @@ struct global {
   char *title; size_t title_len;
   unsigned long nconns;          /* client connections open (ours and the workers') */
   int dropped;                   /* the listener itself runs as --user */
+  struct cnlist proxying;        /* connections whose PROXY header is awaited (proxy.c) */
+  unsigned nproxy;               /* ... their number */
+  int draining;                  /* USR1: health checks fail (proxy.c), USR2 ends it */
 };
 
 extern struct global G;
@@ -217,6 +225,9 @@ long conns_tick(void);
 void conns_stop(void);
 /* conns_drop_ready: closes every ready connection (grace period over). */
 void conns_drop_ready(void);
+/* conns_link, conns_unlink: at the tail of list l, out of it (proxy.c) */
+void conns_link(struct cnlist *l, int fd);
+void conns_unlink(struct cnlist *l, int fd);
 /* conns_publish: the scoreboard's waiting (G.qlen), accepted and refused,
  * after any of them changed: a few stores, no system call. */
 void conns_publish(void);
@@ -233,6 +244,13 @@ void access_resolve(void);
  * Returns 1 when admitted (and counted; *a is its address, NULL when no
  * per-address limit is set or the peer has none), 0 when refused. */
 int access_admit(int fd, unsigned li, const struct riap_peer *p, struct addr **a);
+/* access_refuse: refuses a connection of peer p: logs why (rate-limited),
+ * sends line (n bytes, none when n is 0), closes it, counts it. */
+void access_refuse(int fd, const struct riap_peer *p, const char *why, const char *line, size_t n);
+/* access_proxy_from: 1 when peer p (the connection's own, on socket li)
+ * may send a PROXY header: TCP peers in --proxy-from, Unix peers allowed
+ * by --allow-uid/--allow-gid. */
+int access_proxy_from(int fd, unsigned li, const struct riap_peer *p);
 /* access_end: an admitted connection of address a (NULL: none) is closed
  * for good (by us or a worker). */
 void access_end(struct addr *a);
@@ -251,12 +269,31 @@ int access_confined(pid_t pid);
 /* access_chown: gives a file we created (the scoreboard) to --user. */
 void access_chown(const char *path);
 
+/* proxy.c */
+/* proxy_option: --proxy-from CIDRS; exits 100 naming a bad item. */
+void proxy_option(const char *list);
+/* proxy_check: after the options: every TCP --proxy-protocol listener has
+ * --proxy-from; exits 100 when not. */
+void proxy_check(void);
+/* proxy_accepted: a new connection on a --proxy-protocol socket: its
+ * header is read (now, or as it arrives); then it is admitted as one of
+ * the peer it names (access_admit, conns_accepted). */
+void proxy_accepted(int fd, unsigned li, const struct riap_peer *p);
+/* proxy_event: epoll says connection fd, awaiting its header, is readable. */
+void proxy_event(int fd, unsigned events);
+/* proxy_tick: closes those whose header is late; returns ms until the
+ * next is due, -1 when none waits. */
+long proxy_tick(void);
+/* proxy_stop: at a stop: those whose header is whole go on, the others close. */
+void proxy_stop(void);
+
 /* signals.c */
 /* signals_open: blocks TERM INT HUP CHLD and returns a signalfd for them. */
 int signals_open(void);
 /* signals_child: in a new child, before exec: the usual mask and dispositions. */
 void signals_child(void);
-/* signals_read: reads what arrived; sets *term, *hup, *chld. */
+/* signals_read: reads what arrived; sets *term, *hup, *chld; USR1 and
+ * USR2 set and clear G.draining. */
 void signals_read(int fd, int *term, int *hup, int *chld);
 
 /* daemon.c */

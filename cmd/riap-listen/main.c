@@ -75,6 +75,10 @@ static void help(void)
          "      --allow-root            allow --user root\n"
          "      --chroot                workers shut themselves in their code tree, then\n"
          "                              become --user (riap-handle does; checked)\n"
+         "      --proxy-protocol        the -p/-s after it take a PROXY header (v1 or v2) first\n"
+         "      --no-proxy-protocol     ... not the -p/-s after it\n"
+         "      --proxy-from CIDRS      TCP: only these peers (the balancers) may send it\n"
+         "      --proxy-timeout SECS    the header must be whole within SECS (default 5)\n"
          "  -h, --help                  this help\n"
          "  -V, --version               print the version\n\n"
          "See riap-listen(8).\n", USAGE);
@@ -87,7 +91,7 @@ static void options(int argc, char **argv)
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
          O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
          O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
-         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT };
+         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
     { "unix-sockets", required_argument, 0, 's' },
@@ -125,6 +129,10 @@ static void options(int argc, char **argv)
     { "drop-listener", no_argument, 0, O_DROP },
     { "allow-root", no_argument, 0, O_ALLOWROOT },
     { "chroot", no_argument, 0, O_CHROOT },
+    { "proxy-protocol", no_argument, 0, O_PROXY },
+    { "no-proxy-protocol", no_argument, 0, O_NOPROXY },
+    { "proxy-from", required_argument, 0, O_PROXYFROM },
+    { "proxy-timeout", required_argument, 0, O_PROXYTIMEOUT },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -147,6 +155,7 @@ static void options(int argc, char **argv)
   c->read_timeout = 10;
   c->write_timeout = 10;
   c->max_per_ip = 256;
+  c->proxy_timeout = 5;
   c->max_workers_per_ip = UINT_MAX;  /* unset: half of --max-clients, below */
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1) {
@@ -197,12 +206,17 @@ static void options(int argc, char **argv)
       case O_DROP: c->drop_listener = 1; break;
       case O_ALLOWROOT: c->allow_root = 1; break;
       case O_CHROOT: c->chroot = 1; break;
+      case O_PROXY: c->proxy_next = 1; break;
+      case O_NOPROXY: c->proxy_next = 0; break;
+      case O_PROXYFROM: proxy_option(optarg); break;
+      case O_PROXYTIMEOUT: c->proxy_timeout = riap_opt_number(USAGE, "--proxy-timeout", optarg, 0.001, 86400); break;
       case 'h': help(); break;
       case 'V': printf("riap-listen %s\n", RIAP_VERSION); exit(0);
       default: usage("unknown option or missing value: ", argv[optind - 1]);
     }
   }
   if (!G.nls) usage("no address: give --ports or --unix-sockets", "");
+  proxy_check();
   if (optind >= argc) usage("no worker command after --", "");
   c->cmd = argv + optind;
   if (c->start_servers > c->max_clients) c->max_clients = c->start_servers;
@@ -295,6 +309,7 @@ static void begin_stop(void)
   G.stop_deadline = riap_time_monoms() + (long long)(G.c.grace * 1000);
   for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
   sockets_close();
+  proxy_stop();
   conns_stop();
   pool_stop();
 }
@@ -341,6 +356,8 @@ int main(int argc, char **argv)
     int n, k, term = 0, hup = 0, chld = 0;
     long wait = pool_tick(), lwait = logger_tick();
     if (lwait >= 0 && (wait < 0 || lwait < wait)) wait = lwait;
+    lwait = proxy_tick();
+    if (lwait >= 0 && (wait < 0 || lwait < wait)) wait = lwait;
     if (G.stopping && !pool_live() && !G.qlen) break;
     sockets_watch(!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() >= G.accept_after);
     if (!G.stopping && conns_room(QUEUE_MAX) && riap_time_monoms() < G.accept_after) {
@@ -349,11 +366,15 @@ int main(int argc, char **argv)
     }
     n = epoll_wait(G.ep, evs, 64, wait > 0x7fffffff ? 0x7fffffff : (int)wait);
     if (n < 0 && errno != EINTR) diesys(111, "fatal: epoll_wait");
+    /* signals first: a drain (USR1) sent before a connection applies to it */
+    for (k = 0; k < n; k++)
+      if ((unsigned)(evs[k].data.u64 >> 32) == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
     for (k = 0; k < n; k++) {
       unsigned kind = (unsigned)(evs[k].data.u64 >> 32), i = (unsigned)evs[k].data.u64;
-      if (kind == EV_SIGNAL) signals_read(G.sigfd, &term, &hup, &chld);
+      if (kind == EV_SIGNAL) continue;
       else if (kind == EV_LISTEN) sockets_accept(i, QUEUE_MAX);
       else if (kind == EV_WORKER) pool_readable(i);
+      else if (kind == EV_CONN && i < G.cnmax && G.cn[i].where == CN_PROXY) proxy_event((int)i, evs[k].events);
       else if (kind == EV_CONN) conns_event((int)i);
     }
     if (chld) pool_reap();

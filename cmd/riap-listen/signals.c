@@ -1,4 +1,4 @@
-/* signals.c: TERM, INT, HUP and CHLD arrive on a signalfd read by the
+/* signals.c: TERM, INT, HUP, CHLD, USR1 and USR2 arrive on a signalfd read by the
  * event loop, so a signal is handled between two events, never inside one. */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +16,8 @@ static sigset_t handled(void)
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
@@ -47,6 +49,14 @@ void signals_read(int fd, int *term, int *hup, int *chld)
       case SIGTERM: case SIGINT: *term = 1; break;
       case SIGHUP: *hup = 1; break;
       case SIGCHLD: *chld = 1; break;
+      case SIGUSR1:
+        if (!G.draining) carp("info: draining: the balancer's health checks are answered 503 from now on");
+        G.draining = 1;
+        break;
+      case SIGUSR2:
+        if (G.draining) carp("info: draining ended: health checks are served again");
+        G.draining = 0;
+        break;
     }
   }
 }

@@ -31,6 +31,7 @@ void sockets_add(const char *list, int tcp)
     memset(&G.ls[G.nls], 0, sizeof *G.ls);
     G.ls[G.nls].addr = a;
     G.ls[G.nls].fd = -1;
+    G.ls[G.nls].proxy = G.c.proxy_next;
     G.nls++;
   }
   free(copy);
@@ -122,6 +123,7 @@ void sockets_accept(unsigned i, unsigned limit)
       }
       return;                                   /* a connection that failed early */
     }
+    if (l->proxy) { proxy_accepted(fd, i, &p); continue; }   /* its header first */
     if (!access_admit(fd, i, &p, &a)) continue; /* refused: answered and closed */
     conns_accepted(fd, i, &p, a);
   }
