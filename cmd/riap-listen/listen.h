@@ -26,6 +26,7 @@ struct lsock {                   /* one listening socket */
   int on;                        /* in the epoll set */
   dev_t dev;                     /* Unix: the file we bound, removed on exit */
   ino_t ino;
+  int inherited;                 /* passed by the caller (inherit.c): the file stays, the queue too */
 };
 
 /* A list of held connections (conns.c), linked through G.cn by fd. */
@@ -97,6 +98,7 @@ struct conf {
   const char *socket_owner, *socket_group;
   const char *pid_path, *scoreboard_path, *access_log, *error_log;
   int daemonize, require_root;
+  int bind_only;                 /* --bind-only: bind, then exec the command with the sockets */
   char **cmd;                    /* the worker command */
   /* access control (access.c) */
   struct riap_acl acl;           /* --allow, --deny: TCP peers */
@@ -172,8 +174,19 @@ void sockets_bind(void);
 void sockets_watch(int on);
 /* sockets_accept: accepts on socket i into the queue until it is full. */
 void sockets_accept(unsigned i, unsigned limit);
-/* sockets_close: closes every listening socket and removes our Unix files. */
+/* sockets_close: closes every listening socket and removes the Unix files
+ * it bound itself (never an inherited one's). */
 void sockets_close(void);
+
+/* inherit.c */
+/* sockets_inherit: takes the listening sockets passed in LISTEN_FDS (unless
+ * LISTEN_PID names another process) or an s6-fdholder dump (S6_FD#), each
+ * for the given address it is bound to (exits 100 when it matches none),
+ * or, with no address given, served as it is; unsets those variables. */
+void sockets_inherit(void);
+/* sockets_handover: --bind-only: execs cmd with the bound sockets as fds
+ * 3.. in order, LISTEN_FDS and LISTEN_PID set; exits 111 on failure. */
+void sockets_handover(char **cmd) __attribute__((noreturn));
 
 /* pool.c */
 void pool_init(void);
