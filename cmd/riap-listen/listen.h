@@ -73,6 +73,7 @@ struct cn {
   int32_t prev, next;            /* neighbours in its list (fds), -1 at the ends */
   uint8_t where;                 /* CN_* */
   uint8_t nopark;                /* CONN flag NOPARK when dispatched */
+  uint8_t fresh;                 /* accepted, not yet served: in flight at a stop */
   uint16_t li;
   uint32_t datalen;              /* bytes of a partial request, in data */
   uint64_t id;
