@@ -215,6 +215,7 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr 
   int k;
   G.accepted++;                               /* published with the queue, or below */
   if (!fill(fd, li, ++G.next_id, p, a)) { access_end(a); conns_publish(); return; }
+  G.cn[fd].fresh = 1;
   if (G.qlen + G.nparked + G.nheld >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
     int old = G.idle.head;
     unpark(old);
@@ -357,7 +358,9 @@ void conns_stop(void)
     int fd = G.idle.head;
     int k = peek(fd);
     unpark(fd);
-    if (k > 0 || G.cn[fd].datalen) make_ready(fd);   /* in flight: answered before the stop */
+    /* in flight: answered before the stop; so is a connection accepted
+     * whose first request is not here yet (its client has been let in) */
+    if (k > 0 || G.cn[fd].datalen || (k < 0 && G.cn[fd].fresh)) make_ready(fd);
     else drop(fd);
   }
   publish();

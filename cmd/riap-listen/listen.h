@@ -27,6 +27,7 @@ struct lsock {                   /* one listening socket */
   dev_t dev;                     /* Unix: the file we bound, removed on exit */
   ino_t ino;
   int proxy;                     /* --proxy-protocol: a PROXY header comes first (proxy.c) */
+  int inherited;                 /* passed by the caller (inherit.c): the file stays, the queue too */
 };
 
 /* A list of held connections (conns.c), linked through G.cn by fd. */
@@ -73,6 +74,7 @@ struct cn {
   int32_t prev, next;            /* neighbours in its list (fds), -1 at the ends */
   uint8_t where;                 /* CN_* */
   uint8_t nopark;                /* CONN flag NOPARK when dispatched */
+  uint8_t fresh;                 /* accepted, not yet served: in flight at a stop */
   uint16_t li;
   uint32_t datalen;              /* bytes of a partial request, in data */
   uint64_t id;
@@ -98,6 +100,7 @@ struct conf {
   const char *socket_owner, *socket_group;
   const char *pid_path, *scoreboard_path, *access_log, *error_log;
   int daemonize, require_root;
+  int bind_only;                 /* --bind-only: bind, then exec the command with the sockets */
   char **cmd;                    /* the worker command */
   /* access control (access.c) */
   struct riap_acl acl;           /* --allow, --deny: TCP peers */
@@ -180,8 +183,19 @@ void sockets_bind(void);
 void sockets_watch(int on);
 /* sockets_accept: accepts on socket i into the queue until it is full. */
 void sockets_accept(unsigned i, unsigned limit);
-/* sockets_close: closes every listening socket and removes our Unix files. */
+/* sockets_close: closes every listening socket and removes the Unix files
+ * it bound itself (never an inherited one's). */
 void sockets_close(void);
+
+/* inherit.c */
+/* sockets_inherit: takes the listening sockets passed in LISTEN_FDS (unless
+ * LISTEN_PID names another process) or an s6-fdholder dump (S6_FD#), each
+ * for the given address it is bound to (exits 100 when it matches none),
+ * or, with no address given, served as it is; unsets those variables. */
+void sockets_inherit(void);
+/* sockets_handover: --bind-only: execs cmd with the bound sockets as fds
+ * 3.. in order, LISTEN_FDS and LISTEN_PID set; exits 111 on failure. */
+void sockets_handover(char **cmd) __attribute__((noreturn));
 
 /* pool.c */
 void pool_init(void);

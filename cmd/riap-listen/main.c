@@ -56,6 +56,8 @@ static void help(void)
          "      --scoreboard-path PATH  the scoreboard (0 or empty: none)\n"
          "      --access-log-path PATH  spawn riap-log for the access log\n"
          "      --error-log-path PATH   spawn riap-log for the error log\n"
+         "      --bind-only             bind the addresses, then exec the command after -- with\n"
+         "                              them as fds 3.. (LISTEN_FDS): for fd holders\n"
          "      --daemonize             go to the background once ready\n"
          "      --require-root          refuse to run unless root\n"
          "      --allow-uid LIST        Unix sockets: only these users (names or numbers)\n"
@@ -91,7 +93,7 @@ static void options(int argc, char **argv)
   enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
          O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
          O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
-         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT };
+         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT, O_BINDONLY };
   static const struct option longopts[] = {
     { "ports", required_argument, 0, 'p' },
     { "unix-sockets", required_argument, 0, 's' },
@@ -133,6 +135,7 @@ static void options(int argc, char **argv)
     { "no-proxy-protocol", no_argument, 0, O_NOPROXY },
     { "proxy-from", required_argument, 0, O_PROXYFROM },
     { "proxy-timeout", required_argument, 0, O_PROXYTIMEOUT },
+    { "bind-only", no_argument, 0, O_BINDONLY },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 }
@@ -210,12 +213,12 @@ static void options(int argc, char **argv)
       case O_NOPROXY: c->proxy_next = 0; break;
       case O_PROXYFROM: proxy_option(optarg); break;
       case O_PROXYTIMEOUT: c->proxy_timeout = riap_opt_number(USAGE, "--proxy-timeout", optarg, 0.001, 86400); break;
+      case O_BINDONLY: c->bind_only = 1; break;
       case 'h': help(); break;
       case 'V': printf("riap-listen %s\n", RIAP_VERSION); exit(0);
       default: usage("unknown option or missing value: ", argv[optind - 1]);
     }
   }
-  if (!G.nls) usage("no address: give --ports or --unix-sockets", "");
   proxy_check();
   if (optind >= argc) usage("no worker command after --", "");
   c->cmd = argv + optind;
@@ -329,7 +332,14 @@ int main(int argc, char **argv)
 {
   errmsg_iam("riap-listen");
   options(argc, copy_args(argc, argv));
+  sockets_inherit();
+  if (!G.nls) usage("no address: give --ports or --unix-sockets (or sockets in LISTEN_FDS)", "");
   if (G.c.require_root && geteuid() != 0) die(100, "fatal: --require-root: not running as root");
+  if (G.c.bind_only) {          /* no workers: nothing else to check or set up */
+    std_fds();
+    sockets_bind();
+    sockets_handover(G.c.cmd);  /* before any signal is blocked or ignored: the command would inherit that */
+  }
   access_resolve();
   std_fds();
   signal(SIGPIPE, SIG_IGN);

@@ -70,6 +70,7 @@ void sockets_bind(void)
   for (i = 0; i < G.nls; i++) {
     struct lsock *l = &G.ls[i];
     mode_t old = 0;
+    if (l->fd >= 0) continue;                   /* inherited */
     /* with --socket-mode, the file is never more open than asked, even briefly */
     if (l->addr.family == AF_UNIX && G.c.socket_mode >= 0) old = umask(0177);
     l->fd = riap_sock_bind(&l->addr, SOMAXCONN);
@@ -80,7 +81,7 @@ void sockets_bind(void)
         die(111, "fatal: unable to bind ", text, ": Address already in use (a server answers there, or it is not a socket)");
       diesys(111, "fatal: unable to bind ", text);
     }
-    if (l->addr.family == AF_UNIX) {
+    if (l->addr.family == AF_UNIX && !l->inherited) {   /* an inherited file is its holder's */
       struct stat st;
       if (stat(l->addr.u.un.sun_path, &st) == 0) { l->dev = st.st_dev; l->ino = st.st_ino; }
       unix_perms(l);
@@ -108,6 +109,7 @@ void sockets_accept(unsigned i, unsigned limit)
   struct lsock *l = &G.ls[i];
   unsigned n;
   if (l->fd < 0) return;
+  if (G.stopping && l->inherited) return;       /* what the kernel holds waits for our successor */
   for (n = 0; n < ACCEPT_BURST || G.stopping; n++) {
     struct riap_peer p;
     struct addr *a;
@@ -138,7 +140,7 @@ void sockets_close(void)
     if (l->fd < 0) continue;
     close(l->fd);
     l->fd = -1;
-    if (l->addr.family == AF_UNIX) {
+    if (l->addr.family == AF_UNIX && !l->inherited) {   /* an inherited file is its holder's */
       struct stat st;
       if (stat(l->addr.u.un.sun_path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino)
         unlink(l->addr.u.un.sun_path);          /* ours still, not a successor's */
