@@ -29,66 +29,57 @@ const char *sahc_type_noun(int type) { return types[type].noun; }
 
 enum { X_CLAUSE, X_META, X_PERL, X_UNSUP };
 
+/* rows of cdefs: metadata (accepted, no effect on validation), Perl-only
+ * and unsupported (refused), constraint clauses (priority 50 unless given) */
+#define META(n, t) { n, X_META, 0, t, 0 }
+#define PERL(n, t) { n, X_PERL, 0, t, 0 }
+#define UNSUP(n, t) { n, X_UNSUP, 0, t, 0 }
+#define C(n, k, t) { n, X_CLAUSE, k, t, 50 }
+#define CP(n, k, t, p) { n, X_CLAUSE, k, t, p }
+
 static const struct cdef {
   const char *name;
   int what, kind;
   unsigned types;
   int prio;
 } cdefs[] = {
-  /* metadata: accepted, no effect on validation */
-  { "v", X_META, 0, ALL_T, 0 }, { "defhash_v", X_META, 0, ALL_T, 0 },
-  { "schema_v", X_META, 0, ALL_T, 0 }, { "base_v", X_META, 0, ALL_T, 0 },
-  { "default_lang", X_META, 0, ALL_T, 0 }, { "name", X_META, 0, ALL_T, 0 },
-  { "summary", X_META, 0, ALL_T, 0 }, { "description", X_META, 0, ALL_T, 0 },
-  { "tags", X_META, 0, ALL_T, 0 }, { "comment", X_META, 0, ALL_T, 0 },
-  { "examples", X_META, 0, ALL_T, 0 }, { "encoding", X_META, 0, STRS, 0 }, /* "utf8" only, checked */
+  META("v", ALL_T), META("defhash_v", ALL_T), META("schema_v", ALL_T), META("base_v", ALL_T),
+  META("default_lang", ALL_T), META("name", ALL_T), META("summary", ALL_T),
+  META("description", ALL_T), META("tags", ALL_T), META("comment", ALL_T),
+  META("examples", ALL_T), META("encoding", STRS), /* "utf8" only, checked */
   /* handled before the type check */
-  { "ok", X_CLAUSE, K_OK, ALL_T, 0 }, { "req", X_CLAUSE, K_REQ, ALL_T, 3 },
-  { "forbidden", X_CLAUSE, K_FORBIDDEN, ALL_T, 3 }, { "default", X_META, 0, ALL_T, 1 },
-  /* Perl-only */
-  { "check", X_PERL, 0, ALL_T, 0 }, { "check_prop", X_PERL, 0, ALL_T, 0 },
-  { "check_each_elem", X_PERL, 0, ELEMS, 0 }, { "check_each_index", X_PERL, 0, ELEMS, 0 },
-  { "check_each_key", X_PERL, 0, HASH, 0 }, { "check_each_value", X_PERL, 0, HASH, 0 },
-  { "check_exists", X_PERL, 0, ELEMS, 0 }, { "prefilters", X_PERL, 0, ALL_T, 0 },
-  { "postfilters", X_PERL, 0, ALL_T, 0 },
-  { "if", X_UNSUP, 0, ALL_T, 0 }, { "if_clause", X_UNSUP, 0, ALL_T, 0 },
-  { "if_cset", X_UNSUP, 0, ALL_T, 0 }, { "if_elem", X_UNSUP, 0, ELEMS, 0 },
-  { "if_elem_re", X_UNSUP, 0, ELEMS, 0 },
+  CP("ok", K_OK, ALL_T, 0), CP("req", K_REQ, ALL_T, 3), CP("forbidden", K_FORBIDDEN, ALL_T, 3),
+  { "default", X_META, 0, ALL_T, 1 },
+  PERL("check", ALL_T), PERL("check_prop", ALL_T), PERL("check_each_elem", ELEMS),
+  PERL("check_each_index", ELEMS), PERL("check_each_key", HASH), PERL("check_each_value", HASH),
+  PERL("check_exists", ELEMS), PERL("prefilters", ALL_T), PERL("postfilters", ALL_T),
+  UNSUP("if", ALL_T), UNSUP("if_clause", ALL_T), UNSUP("if_cset", ALL_T),
+  UNSUP("if_elem", ELEMS), UNSUP("if_elem_re", ELEMS),
   /* constraints */
-  { "clause", X_CLAUSE, K_CLAUSE, ALL_T, 50 }, { "clset", X_CLAUSE, K_CLSET, ALL_T, 50 },
-  { "cset", X_CLAUSE, K_CLSET, ALL_T, 50 }, { "prop", X_CLAUSE, K_PROP, ELEMS, 50 },
-  { "in", X_CLAUSE, K_IN, CMP, 50 }, { "is", X_CLAUSE, K_IS, CMP, 50 },
-  { "min", X_CLAUSE, K_MIN, SORT, 50 }, { "xmin", X_CLAUSE, K_XMIN, SORT, 50 },
-  { "max", X_CLAUSE, K_MAX, SORT, 50 }, { "xmax", X_CLAUSE, K_XMAX, SORT, 50 },
-  { "between", X_CLAUSE, K_BETWEEN, SORT, 50 }, { "xbetween", X_CLAUSE, K_XBETWEEN, SORT, 50 },
-  { "len", X_CLAUSE, K_LEN, ELEMS, 50 }, { "min_len", X_CLAUSE, K_MIN_LEN, ELEMS, 50 },
-  { "max_len", X_CLAUSE, K_MAX_LEN, ELEMS, 50 }, { "len_between", X_CLAUSE, K_LEN_BETWEEN, ELEMS, 50 },
-  { "has", X_CLAUSE, K_HAS, ELEMS, 50 }, { "each_elem", X_CLAUSE, K_EACH_ELEM, ELEMS, 50 },
-  { "each_index", X_CLAUSE, K_EACH_INDEX, ELEMS, 50 }, { "exists", X_CLAUSE, K_EXISTS, ELEMS, 50 },
-  { "uniq", X_CLAUSE, K_UNIQ, ELEMS, 50 },
-  { "mod", X_CLAUSE, K_MOD, B(SAH_T_INT), 50 }, { "div_by", X_CLAUSE, K_DIV_BY, B(SAH_T_INT), 50 },
-  { "is_nan", X_CLAUSE, K_IS_NAN, B(SAH_T_FLOAT), 50 }, { "is_inf", X_CLAUSE, K_IS_INF, B(SAH_T_FLOAT), 50 },
-  { "is_pos_inf", X_CLAUSE, K_IS_POS_INF, B(SAH_T_FLOAT), 50 },
-  { "is_neg_inf", X_CLAUSE, K_IS_NEG_INF, B(SAH_T_FLOAT), 50 },
-  { "match", X_CLAUSE, K_MATCH, STRS, 50 }, { "is_re", X_CLAUSE, K_IS_RE, STRS, 50 },
-  { "is_true", X_CLAUSE, K_IS_TRUE, B(SAH_T_BOOL), 50 },
-  { "elems", X_CLAUSE, K_ELEMS, B(SAH_T_ARRAY), 50 },
-  { "of", X_CLAUSE, K_EACH_ELEM, B(SAH_T_ARRAY) | HASH, 50 },
-  { "of", X_CLAUSE, K_OF_ANY, B(SAH_T_ANY), 50 }, { "of", X_CLAUSE, K_OF_ALL, B(SAH_T_ALL), 50 },
-  { "keys", X_CLAUSE, K_KEYS, HASH, 50 }, { "re_keys", X_CLAUSE, K_RE_KEYS, HASH, 51 },
-  { "req_keys", X_CLAUSE, K_REQ_KEYS, HASH, 50 }, { "req_all_keys", X_CLAUSE, K_REQ_KEYS, HASH, 50 },
-  { "req_all", X_CLAUSE, K_REQ_KEYS, HASH, 50 },
-  { "allowed_keys", X_CLAUSE, K_ALLOWED_KEYS, HASH, 50 },
-  { "allowed_keys_re", X_CLAUSE, K_ALLOWED_KEYS_RE, HASH, 51 },
-  { "forbidden_keys", X_CLAUSE, K_FORBIDDEN_KEYS, HASH, 50 },
-  { "forbidden_keys_re", X_CLAUSE, K_FORBIDDEN_KEYS_RE, HASH, 51 },
-  { "choose_one_key", X_CLAUSE, K_CHOOSE_ONE_KEY, HASH, 50 }, { "choose_one", X_CLAUSE, K_CHOOSE_ONE_KEY, HASH, 50 },
-  { "choose_all_keys", X_CLAUSE, K_CHOOSE_ALL_KEYS, HASH, 50 }, { "choose_all", X_CLAUSE, K_CHOOSE_ALL_KEYS, HASH, 50 },
-  { "req_one_key", X_CLAUSE, K_REQ_ONE_KEY, HASH, 50 }, { "req_one", X_CLAUSE, K_REQ_ONE_KEY, HASH, 50 },
-  { "req_some_keys", X_CLAUSE, K_REQ_SOME_KEYS, HASH, 50 }, { "req_some", X_CLAUSE, K_REQ_SOME_KEYS, HASH, 50 },
-  { "dep_any", X_CLAUSE, K_DEP_ANY, HASH, 50 }, { "dep_all", X_CLAUSE, K_DEP_ALL, HASH, 50 },
-  { "req_dep_any", X_CLAUSE, K_REQ_DEP_ANY, HASH, 50 }, { "req_dep_all", X_CLAUSE, K_REQ_DEP_ALL, HASH, 50 },
-  { "each_key", X_CLAUSE, K_EACH_INDEX, HASH, 50 }, { "each_value", X_CLAUSE, K_EACH_ELEM, HASH, 50 },
+  C("clause", K_CLAUSE, ALL_T), C("clset", K_CLSET, ALL_T), C("cset", K_CLSET, ALL_T),
+  C("prop", K_PROP, ELEMS), C("in", K_IN, CMP), C("is", K_IS, CMP),
+  C("min", K_MIN, SORT), C("xmin", K_XMIN, SORT), C("max", K_MAX, SORT), C("xmax", K_XMAX, SORT),
+  C("between", K_BETWEEN, SORT), C("xbetween", K_XBETWEEN, SORT),
+  C("len", K_LEN, ELEMS), C("min_len", K_MIN_LEN, ELEMS), C("max_len", K_MAX_LEN, ELEMS),
+  C("len_between", K_LEN_BETWEEN, ELEMS), C("has", K_HAS, ELEMS), C("each_elem", K_EACH_ELEM, ELEMS),
+  C("each_index", K_EACH_INDEX, ELEMS), C("exists", K_EXISTS, ELEMS), C("uniq", K_UNIQ, ELEMS),
+  C("mod", K_MOD, B(SAH_T_INT)), C("div_by", K_DIV_BY, B(SAH_T_INT)),
+  C("is_nan", K_IS_NAN, B(SAH_T_FLOAT)), C("is_inf", K_IS_INF, B(SAH_T_FLOAT)),
+  C("is_pos_inf", K_IS_POS_INF, B(SAH_T_FLOAT)), C("is_neg_inf", K_IS_NEG_INF, B(SAH_T_FLOAT)),
+  C("match", K_MATCH, STRS), C("is_re", K_IS_RE, STRS), C("is_true", K_IS_TRUE, B(SAH_T_BOOL)),
+  C("elems", K_ELEMS, B(SAH_T_ARRAY)), C("of", K_EACH_ELEM, B(SAH_T_ARRAY) | HASH),
+  C("of", K_OF_ANY, B(SAH_T_ANY)), C("of", K_OF_ALL, B(SAH_T_ALL)),
+  C("keys", K_KEYS, HASH), CP("re_keys", K_RE_KEYS, HASH, 51),
+  C("req_keys", K_REQ_KEYS, HASH), C("req_all_keys", K_REQ_KEYS, HASH), C("req_all", K_REQ_KEYS, HASH),
+  C("allowed_keys", K_ALLOWED_KEYS, HASH), CP("allowed_keys_re", K_ALLOWED_KEYS_RE, HASH, 51),
+  C("forbidden_keys", K_FORBIDDEN_KEYS, HASH), CP("forbidden_keys_re", K_FORBIDDEN_KEYS_RE, HASH, 51),
+  C("choose_one_key", K_CHOOSE_ONE_KEY, HASH), C("choose_one", K_CHOOSE_ONE_KEY, HASH),
+  C("choose_all_keys", K_CHOOSE_ALL_KEYS, HASH), C("choose_all", K_CHOOSE_ALL_KEYS, HASH),
+  C("req_one_key", K_REQ_ONE_KEY, HASH), C("req_one", K_REQ_ONE_KEY, HASH),
+  C("req_some_keys", K_REQ_SOME_KEYS, HASH), C("req_some", K_REQ_SOME_KEYS, HASH),
+  C("dep_any", K_DEP_ANY, HASH), C("dep_all", K_DEP_ALL, HASH),
+  C("req_dep_any", K_REQ_DEP_ANY, HASH), C("req_dep_all", K_REQ_DEP_ALL, HASH),
+  C("each_key", K_EACH_INDEX, HASH), C("each_value", K_EACH_ELEM, HASH),
 };
 
 static const struct cdef *find_clause(const char *name, size_t n, int type, int *wrong_type)
@@ -155,6 +146,13 @@ static int is_numeric(const json_t *v)
   return json_is_number(v) || (json_is_string(v) && sahs_looks_num(json_string_value(v), json_string_length(v)));
 }
 
+/* "clause 'CL' needs WHAT" into err; returns 0 */
+static int needs(char *err, const char *cl, const char *what)
+{
+  snprintf(err, SAH_ERRMAX, "clause '%.100s' needs %s", cl, what);
+  return 0;
+}
+
 /* a scalar parameter in the type's terms (min, max, between ends, is) */
 static int sort_param(int type, json_t *v, double *d, const char **s, size_t *sn, char **own, char *err, const char *cl)
 {
@@ -163,11 +161,11 @@ static int sort_param(int type, json_t *v, double *d, const char **s, size_t *sn
   size_t n;
   if (type == SAH_T_BOOL) { *d = sahs_true(v); return 1; }
   if (B(type) & NUMS) {
-    if (!is_numeric(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a number", cl); return 0; }
+    if (!is_numeric(v)) return needs(err, cl, "a number");
     *d = sahs_num(v);
     return 1;
   }
-  if (!sahs_is_scalar(v) || json_is_boolean(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a string", cl); return 0; }
+  if (!sahs_is_scalar(v) || json_is_boolean(v)) return needs(err, cl, "a string");
   n = sahs_str(v, buf, sizeof buf, &p);
   if (type == SAH_T_CISTR) *own = sahs_lc(p, n, &n);
   else if (p == buf) *own = strndup(p, n);
@@ -185,14 +183,17 @@ static int get_int(json_t *v, json_int_t *out)
   return 0;
 }
 
+/* is v an array of n elements? */
+static int is_tuple(json_t *v, size_t n) { return json_is_array(v) && json_array_size(v) == n; }
+
 static int str_list(json_t *v, const char ***keys, size_t *n, char *err, const char *cl)
 {
   size_t i;
-  if (!json_is_array(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs an array of strings", cl); return 0; }
+  if (!json_is_array(v)) return needs(err, cl, "an array of strings");
   *n = json_array_size(v);
   *keys = calloc(*n + 1, sizeof **keys);
   for (i = 0; i < *n; i++) {
-    if (!json_is_string(json_array_get(v, i))) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs an array of strings", cl); return 0; }
+    if (!json_is_string(json_array_get(v, i))) return needs(err, cl, "an array of strings");
     (*keys)[i] = json_string_value(json_array_get(v, i));
   }
   return 1;
@@ -214,10 +215,21 @@ static sah_schema *compile_clset(const char *type_name, json_t *clset, char *err
   return s;
 }
 
-static int compile_value(int type, const char *type_name, struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
+/* a divisor: an integer, not zero (mod, div_by) */
+static int divisor(json_int_t d, char *err, const char *cl)
+{
+  if (d) return 1;
+  snprintf(err, SAH_ERRMAX, "clause '%.100s': division by zero", cl);
+  return 0;
+}
+
+/* The compilers of one family of clause values, for compile_value: each
+ * fills cv from v; returns 1, or 0 with the reason in err. */
+
+/* the clauses whose values are truths, numbers or strings */
+static int compile_param(int type, const struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
 {
   const char *cl = c->name;
-  cv->j = v;
   switch (c->kind) {
   case K_OK: case K_REQ: case K_FORBIDDEN: case K_UNIQ: case K_IS_RE:
     cv->i1 = sahs_true(v);
@@ -227,8 +239,7 @@ static int compile_value(int type, const char *type_name, struct sah_clause *c, 
     cv->i2 = !v || json_is_null(v); /* undef: no constraint */
     return 1;
   case K_IN:
-    if (!json_is_array(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs an array", cl); return 0; }
-    return 1;
+    return json_is_array(v) ? 1 : needs(err, cl, "an array");
   case K_IS:
     if (B(type) & (NUMS | STRS | B(SAH_T_BOOL)))
       return sort_param(type, v, &cv->d1, &cv->s, &cv->slen, &cv->own1, err, cl);
@@ -236,115 +247,149 @@ static int compile_value(int type, const char *type_name, struct sah_clause *c, 
   case K_MIN: case K_XMIN: case K_MAX: case K_XMAX:
     return sort_param(type, v, &cv->d1, &cv->s, &cv->slen, &cv->own1, err, cl);
   case K_BETWEEN: case K_XBETWEEN:
-    if (!json_is_array(v) || json_array_size(v) != 2) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a [min, max] pair", cl); return 0; }
+    if (!is_tuple(v, 2)) return needs(err, cl, "a [min, max] pair");
     return sort_param(type, json_array_get(v, 0), &cv->d1, &cv->s, &cv->slen, &cv->own1, err, cl)
         && sort_param(type, json_array_get(v, 1), &cv->d2, &cv->s2, &cv->s2len, &cv->own2, err, cl);
   case K_LEN: case K_MIN_LEN: case K_MAX_LEN:
-    if (!is_numeric(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a number", cl); return 0; }
+    if (!is_numeric(v)) return needs(err, cl, "a number");
     cv->d1 = sahs_num(v);
     return 1;
   case K_LEN_BETWEEN:
-    if (!json_is_array(v) || json_array_size(v) != 2 || !is_numeric(json_array_get(v, 0)) || !is_numeric(json_array_get(v, 1))) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a [min, max] pair of numbers", cl); return 0;
-    }
+    if (!is_tuple(v, 2) || !is_numeric(json_array_get(v, 0)) || !is_numeric(json_array_get(v, 1)))
+      return needs(err, cl, "a [min, max] pair of numbers");
     cv->d1 = sahs_num(json_array_get(v, 0));
     cv->d2 = sahs_num(json_array_get(v, 1));
     return 1;
   case K_HAS:
-    if (B(type) & STRS) {
-      if (!sahs_is_scalar(v) || json_is_boolean(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a string", cl); return 0; }
-      return sort_param(type, v, &cv->d1, &cv->s, &cv->slen, &cv->own1, err, cl);
-    }
-    return 1;
-  case K_EACH_ELEM: case K_EACH_INDEX: case K_EXISTS:
-    return (cv->sub = sub_compile(v, err, cl)) != 0;
+    if (!(B(type) & STRS)) return 1;
+    if (!sahs_is_scalar(v) || json_is_boolean(v)) return needs(err, cl, "a string");
+    return sort_param(type, v, &cv->d1, &cv->s, &cv->slen, &cv->own1, err, cl);
   case K_MOD:
-    if (!json_is_array(v) || json_array_size(v) != 2 || !get_int(json_array_get(v, 0), &cv->i1) || !get_int(json_array_get(v, 1), &cv->i2)) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a [divisor, remainder] pair of integers", cl); return 0;
-    }
-    if (!cv->i1) { snprintf(err, SAH_ERRMAX, "clause '%.100s': division by zero", cl); return 0; }
-    return 1;
+    if (!is_tuple(v, 2) || !get_int(json_array_get(v, 0), &cv->i1) || !get_int(json_array_get(v, 1), &cv->i2))
+      return needs(err, cl, "a [divisor, remainder] pair of integers");
+    return divisor(cv->i1, err, cl);
   case K_DIV_BY:
-    if (!get_int(v, &cv->i1)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs an integer", cl); return 0; }
-    if (!cv->i1) { snprintf(err, SAH_ERRMAX, "clause '%.100s': division by zero", cl); return 0; }
-    return 1;
-  case K_MATCH: case K_ALLOWED_KEYS_RE: case K_FORBIDDEN_KEYS_RE: {
-    json_t *p = v;
-    if (json_is_object(v)) p = json_object_get(v, "perl");
-    if (!json_is_string(p)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a regex string", cl); return 0; }
-    cv->s = json_string_value(p);
-    cv->slen = json_string_length(p);
-    return (cv->re = re_compile(cv->s, cv->slen, type == SAH_T_CISTR && c->kind == K_MATCH, err, cl)) != 0;
-  }
-  case K_ELEMS: case K_OF_ANY: case K_OF_ALL: {
-    size_t i;
-    if (!json_is_array(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs an array of schemas", cl); return 0; }
-    cv->nsubs = json_array_size(v);
-    cv->subs = calloc(cv->nsubs + 1, sizeof *cv->subs);
-    for (i = 0; i < cv->nsubs; i++)
-      if (!(cv->subs[i] = sub_compile(json_array_get(v, i), err, cl))) return 0;
-    return 1;
-  }
-  case K_KEYS: case K_RE_KEYS: {
-    const char *k;
-    json_t *x;
-    size_t i = 0;
-    if (!json_is_object(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a hash of schemas", cl); return 0; }
-    cv->nsubs = json_object_size(v);
-    cv->subs = calloc(cv->nsubs + 1, sizeof *cv->subs);
-    cv->keys = calloc(cv->nsubs + 1, sizeof *cv->keys);
-    if (c->kind == K_RE_KEYS) cv->kres = calloc(cv->nsubs + 1, sizeof *cv->kres);
-    json_object_foreach(v, k, x) {
-      cv->keys[i] = k;
-      if (c->kind == K_RE_KEYS && !(cv->kres[i] = re_compile(k, strlen(k), 0, err, cl))) return 0;
-      if (!(cv->subs[i] = sub_compile(x, err, cl))) return 0;
-      i++;
-    }
-    return 1;
-  }
-  case K_REQ_KEYS: case K_ALLOWED_KEYS: case K_FORBIDDEN_KEYS: case K_CHOOSE_ONE_KEY:
-  case K_CHOOSE_ALL_KEYS: case K_REQ_ONE_KEY:
-    return str_list(v, &cv->keys, &cv->nkeys, err, cl);
-  case K_REQ_SOME_KEYS:
-    if (!json_is_array(v) || json_array_size(v) != 3 || !get_int(json_array_get(v, 0), &cv->i1) || !get_int(json_array_get(v, 1), &cv->i2)) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs [min, max, [keys]]", cl); return 0;
-    }
-    return str_list(json_array_get(v, 2), &cv->keys, &cv->nkeys, err, cl);
-  case K_DEP_ANY: case K_DEP_ALL: case K_REQ_DEP_ANY: case K_REQ_DEP_ALL:
-    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(json_array_get(v, 0))) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs [key, [keys]]", cl); return 0;
-    }
-    cv->s = json_string_value(json_array_get(v, 0));
-    return str_list(json_array_get(v, 1), &cv->keys, &cv->nkeys, err, cl);
-  case K_PROP: {
-    const char *p;
-    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(json_array_get(v, 0))) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs [property, schema]", cl); return 0;
-    }
-    p = json_string_value(json_array_get(v, 0));
-    if (!strcmp(p, "len")) cv->prop = P_LEN;
-    else if (!strcmp(p, "elems") || (type == SAH_T_HASH && !strcmp(p, "values"))) cv->prop = P_ELEMS;
-    else if (!strcmp(p, "indices") || (type == SAH_T_HASH && !strcmp(p, "keys"))) cv->prop = P_INDICES;
-    else { snprintf(err, SAH_ERRMAX, "unknown property '%.100s' for type '%.100s'", p, type_name); return 0; }
-    return (cv->sub = sub_compile(json_array_get(v, 1), err, cl)) != 0;
-  }
-  case K_CLAUSE: {
-    json_t *cs;
-    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(json_array_get(v, 0))) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs [clause, value]", cl); return 0;
-    }
-    cs = json_object();
-    json_object_set(cs, json_string_value(json_array_get(v, 0)), json_array_get(v, 1));
-    cv->sub = compile_clset(type_name, cs, err, cl);
-    json_decref(cs);
-    return cv->sub != 0;
-  }
-  case K_CLSET:
-    if (!json_is_object(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' needs a clause set (hash)", cl); return 0; }
-    return (cv->sub = compile_clset(type_name, v, err, cl)) != 0;
+    if (!get_int(v, &cv->i1)) return needs(err, cl, "an integer");
+    return divisor(cv->i1, err, cl);
   }
   snprintf(err, SAH_ERRMAX, "internal: clause '%.100s' has no compiler", cl);
   return 0;
+}
+
+/* match, allowed_keys_re, forbidden_keys_re: a regex (a string, or {perl => string}) */
+static int compile_regex(int type, const struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
+{
+  json_t *p = v;
+  if (json_is_object(v)) p = json_object_get(v, "perl");
+  if (!json_is_string(p)) return needs(err, c->name, "a regex string");
+  cv->s = json_string_value(p);
+  cv->slen = json_string_length(p);
+  return (cv->re = re_compile(cv->s, cv->slen, type == SAH_T_CISTR && c->kind == K_MATCH, err, c->name)) != 0;
+}
+
+/* elems, of (any, all): an array of schemas */
+static int compile_schemas(struct sah_cval *cv, json_t *v, char *err, const char *cl)
+{
+  size_t i;
+  if (!json_is_array(v)) return needs(err, cl, "an array of schemas");
+  cv->nsubs = json_array_size(v);
+  cv->subs = calloc(cv->nsubs + 1, sizeof *cv->subs);
+  for (i = 0; i < cv->nsubs; i++)
+    if (!(cv->subs[i] = sub_compile(json_array_get(v, i), err, cl))) return 0;
+  return 1;
+}
+
+/* keys, re_keys: a hash of key names (regexes) to schemas */
+static int compile_key_schemas(const struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
+{
+  const char *k, *cl = c->name;
+  json_t *x;
+  size_t i = 0;
+  if (!json_is_object(v)) return needs(err, cl, "a hash of schemas");
+  cv->nsubs = json_object_size(v);
+  cv->subs = calloc(cv->nsubs + 1, sizeof *cv->subs);
+  cv->keys = calloc(cv->nsubs + 1, sizeof *cv->keys);
+  if (c->kind == K_RE_KEYS) cv->kres = calloc(cv->nsubs + 1, sizeof *cv->kres);
+  json_object_foreach(v, k, x) {
+    cv->keys[i] = k;
+    if (c->kind == K_RE_KEYS && !(cv->kres[i] = re_compile(k, strlen(k), 0, err, cl))) return 0;
+    if (!(cv->subs[i] = sub_compile(x, err, cl))) return 0;
+    i++;
+  }
+  return 1;
+}
+
+/* req_keys ... req_some_keys, dep_* and req_dep_*: lists of key names */
+static int compile_key_list(const struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
+{
+  const char *cl = c->name;
+  switch (c->kind) {
+  case K_REQ_SOME_KEYS:
+    if (!is_tuple(v, 3) || !get_int(json_array_get(v, 0), &cv->i1) || !get_int(json_array_get(v, 1), &cv->i2))
+      return needs(err, cl, "[min, max, [keys]]");
+    return str_list(json_array_get(v, 2), &cv->keys, &cv->nkeys, err, cl);
+  case K_DEP_ANY: case K_DEP_ALL: case K_REQ_DEP_ANY: case K_REQ_DEP_ALL:
+    if (!is_tuple(v, 2) || !json_is_string(json_array_get(v, 0))) return needs(err, cl, "[key, [keys]]");
+    cv->s = json_string_value(json_array_get(v, 0));
+    return str_list(json_array_get(v, 1), &cv->keys, &cv->nkeys, err, cl);
+  default:
+    return str_list(v, &cv->keys, &cv->nkeys, err, cl);
+  }
+}
+
+/* prop: [property, schema] */
+static int compile_prop(int type, const char *type_name, struct sah_cval *cv, json_t *v, char *err, const char *cl)
+{
+  const char *p;
+  if (!is_tuple(v, 2) || !json_is_string(json_array_get(v, 0))) return needs(err, cl, "[property, schema]");
+  p = json_string_value(json_array_get(v, 0));
+  if (!strcmp(p, "len")) cv->prop = P_LEN;
+  else if (!strcmp(p, "elems") || (type == SAH_T_HASH && !strcmp(p, "values"))) cv->prop = P_ELEMS;
+  else if (!strcmp(p, "indices") || (type == SAH_T_HASH && !strcmp(p, "keys"))) cv->prop = P_INDICES;
+  else { snprintf(err, SAH_ERRMAX, "unknown property '%.100s' for type '%.100s'", p, type_name); return 0; }
+  return (cv->sub = sub_compile(json_array_get(v, 1), err, cl)) != 0;
+}
+
+/* clause: [clause, value], as the clause set {clause: value} of the same type */
+static int compile_clause(const char *type_name, struct sah_cval *cv, json_t *v, char *err, const char *cl)
+{
+  json_t *cs;
+  if (!is_tuple(v, 2) || !json_is_string(json_array_get(v, 0))) return needs(err, cl, "[clause, value]");
+  cs = json_object();
+  json_object_set(cs, json_string_value(json_array_get(v, 0)), json_array_get(v, 1));
+  cv->sub = compile_clset(type_name, cs, err, cl);
+  json_decref(cs);
+  return cv->sub != 0;
+}
+
+/* one value of clause c (v) into cv; returns 1, or 0 with err */
+static int compile_value(int type, const char *type_name, struct sah_clause *c, struct sah_cval *cv, json_t *v, char *err)
+{
+  const char *cl = c->name;
+  cv->j = v;
+  switch (c->kind) {
+  case K_MATCH: case K_ALLOWED_KEYS_RE: case K_FORBIDDEN_KEYS_RE:
+    return compile_regex(type, c, cv, v, err);
+  case K_EACH_ELEM: case K_EACH_INDEX: case K_EXISTS:
+    return (cv->sub = sub_compile(v, err, cl)) != 0;
+  case K_ELEMS: case K_OF_ANY: case K_OF_ALL:
+    return compile_schemas(cv, v, err, cl);
+  case K_KEYS: case K_RE_KEYS:
+    return compile_key_schemas(c, cv, v, err);
+  case K_REQ_KEYS: case K_ALLOWED_KEYS: case K_FORBIDDEN_KEYS: case K_CHOOSE_ONE_KEY:
+  case K_CHOOSE_ALL_KEYS: case K_REQ_ONE_KEY: case K_REQ_SOME_KEYS:
+  case K_DEP_ANY: case K_DEP_ALL: case K_REQ_DEP_ANY: case K_REQ_DEP_ALL:
+    return compile_key_list(c, cv, v, err);
+  case K_PROP:
+    return compile_prop(type, type_name, cv, v, err, cl);
+  case K_CLAUSE:
+    return compile_clause(type_name, cv, v, err, cl);
+  case K_CLSET:
+    if (!json_is_object(v)) return needs(err, cl, "a clause set (hash)");
+    return (cv->sub = compile_clset(type_name, v, err, cl)) != 0;
+  default:
+    return compile_param(type, c, cv, v, err);
+  }
 }
 
 /* is ATTR (the part after "clause.") an attribute we accept? */
@@ -386,12 +431,152 @@ static int type_of(const char *name, char *err)
   return -1;
 }
 
+/* the attribute KEY.ATTR in clause set cs, or NULL */
+static json_t *attr_get(json_t *cs, const char *k, const char *attr)
+{
+  char an[300];
+  snprintf(an, sizeof an, "%s.%s", k, attr);
+  return json_object_get(cs, an);
+}
+
+static const char *const op_words[] = { [OP_NOT] = "not", [OP_AND] = "and", [OP_OR] = "or", [OP_NONE] = "none" };
+static const char *const level_words[] = { [LV_ERROR] = "error", [LV_WARN] = "warn", [LV_FATAL] = "fatal" };
+
+/* the attribute KEY.ATTR, when given, as the index of its word in words
+ * (n of them, NULL ones never match) into *out; returns 1, or 0 with err
+ * when it is none of them */
+static int attr_word(json_t *cs, const char *k, const char *attr, const char *const *words, int n, int *out, char *err)
+{
+  json_t *a = attr_get(cs, k, attr);
+  const char *w;
+  int i;
+  if (!a) return 1;
+  w = json_string_value(a);
+  if (!w) w = "";
+  for (i = 0; i < n; i++)
+    if (words[i] && !strcmp(w, words[i])) { *out = i; return 1; }
+  snprintf(err, SAH_ERRMAX, "invalid %s '%.50s' for clause '%.100s'", attr, w, k);
+  return 0;
+}
+
+/* the attribute k (of clause cname, cn bytes of k) with value v: known,
+ * no Perl expression, its clause present; returns 1, or 0 with err */
+static int attr_check(const struct cdef *d, json_t *cs, const char *k, size_t cn, const char *cname, json_t *v, char *err)
+{
+  const char *a = k + cn + 1;
+  if (!attr_ok(d, a)) {
+    snprintf(err, SAH_ERRMAX, "unknown attribute '%.100s' of clause '%.100s'", a, cname);
+    return 0;
+  }
+  if (!strcmp(a, "is_expr") && sahs_true(v)) {
+    snprintf(err, SAH_ERRMAX, "expression in clause '%.100s' needs Perl, not supported", cname);
+    return 0;
+  }
+  if (!json_object_get(cs, cname) && strncmp(a, "_", 1)) {
+    snprintf(err, SAH_ERRMAX, "attribute '%.100s' given without its clause '%.100s'", k, cname);
+    return 0;
+  }
+  return 1;
+}
+
+/* what the key k (value v) of clause set cs is: 1 a constraint clause to
+ * compile (its definition in *dp); 0 nothing to compile (ignored, an
+ * attribute, metadata, the default: kept in s->def); -1 refused, with err */
+static int clause_key(sah_schema *s, json_t *cs, const char *k, json_t *v, const struct cdef **dp, char *err)
+{
+  size_t cn = strcspn(k, ".");
+  const struct cdef *d;
+  int wrong;
+  char cname[300];
+  if (k[0] == '_' || cn == 0) return 0;              /* ignored, or attribute of the clause "" */
+  if ((cn == 1 && (k[0] == 'c' || k[0] == 'x'))) return 0; /* compiler options, extra data */
+  if (cn == 5 && !strncmp(k, "merge", 5) && k[5] == '.') {
+    snprintf(err, SAH_ERRMAX, "merge prefix in '%.100s' needs a base schema, not supported", k);
+    return -1;
+  }
+  d = find_clause(k, cn, s->type, &wrong);
+  snprintf(cname, sizeof cname, "%.*s", (int)cn, k);
+  if (!d) {
+    if (k[cn] && k[cn + 1] == '_' && !json_object_get(cs, cname)) return 0; /* "foo._bar" only */
+    if (wrong) snprintf(err, SAH_ERRMAX, "clause '%.100s' does not apply to type '%.100s'", cname, s->type_name);
+    else snprintf(err, SAH_ERRMAX, "unknown clause '%.100s' for type '%.100s'", cname, s->type_name);
+    return -1;
+  }
+  if (k[cn]) return attr_check(d, cs, k, cn, cname, v, err) ? 0 : -1;
+  if (d->what == X_PERL) {
+    snprintf(err, SAH_ERRMAX, "clause '%.100s' needs Perl (expressions or filters), not supported", d->name);
+    return -1;
+  }
+  if (d->what == X_UNSUP) {
+    snprintf(err, SAH_ERRMAX, "clause '%.100s' is not supported", d->name);
+    return -1;
+  }
+  if (!strcmp(d->name, "default")) { if (!json_is_null(v)) s->def = v; return 0; }
+  if (!strcmp(d->name, "encoding") && !(json_is_string(v) && !strcmp(json_string_value(v), "utf8"))) {
+    snprintf(err, SAH_ERRMAX, "clause 'encoding': only 'utf8' is supported");
+    return -1;
+  }
+  if (d->what == X_META) return 0;
+  *dp = d;
+  return 1;
+}
+
+/* the values of clause c (k: v): an array of them with op and/or/none, one
+ * value otherwise; returns 1, or 0 with err */
+static int clause_values(sah_schema *s, struct sah_clause *c, const char *k, json_t *v, char *err)
+{
+  size_t i;
+  if (c->op == OP_AND || c->op == OP_OR || c->op == OP_NONE) {
+    if (!json_is_array(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' with op=and/or/none needs an array of values", k); return 0; }
+    c->nv = json_array_size(v);
+    c->v = calloc(c->nv + 1, sizeof *c->v);
+    for (i = 0; i < c->nv; i++)
+      if (!compile_value(s->type, s->type_name, c, &c->v[i], json_array_get(v, i), err)) return 0;
+    return 1;
+  }
+  c->nv = 1;
+  c->v = calloc(1, sizeof *c->v);
+  return compile_value(s->type, s->type_name, c, &c->v[0], v, err);
+}
+
+/* the constraint clause k (definition d, value v) of clause set cs, with
+ * its attributes, added to s; returns 1, or 0 with err */
+static int clause_add(sah_schema *s, const struct cdef *d, json_t *cs, const char *k, json_t *v, char *err)
+{
+  struct sah_clause *c = &s->cls[s->ncls++];
+  json_t *a;
+  c->kind = d->kind;
+  c->prio = d->prio;
+  c->name = d->name;
+  c->restrict_keys = 1;
+  c->create_default = 1;
+  c->op = OP_SINGLE;
+  c->level = LV_ERROR;
+  if (!attr_word(cs, k, "op", op_words, sizeof op_words / sizeof op_words[0], &c->op, err)) return 0;
+  if (c->kind == K_OK && c->op != OP_SINGLE && c->op != OP_NOT) {
+    snprintf(err, SAH_ERRMAX, "clause 'ok' can only be combined with op=not"); return 0;
+  }
+  if (!attr_word(cs, k, "err_level", level_words, sizeof level_words / sizeof level_words[0], &c->level, err)) return 0;
+  c->err_msg = json_string_value(attr_get(cs, k, "err_msg"));
+  if ((a = attr_get(cs, k, "restrict"))) c->restrict_keys = sahs_true(a);
+  if ((a = attr_get(cs, k, "create_default"))) c->create_default = sahs_true(a);
+  if ((a = attr_get(cs, k, "prio")) && json_is_integer(a) && d->prio == 50) c->prio = (int)json_integer_value(a);
+  if ((c->kind == K_REQ || c->kind == K_FORBIDDEN) && c->op != OP_SINGLE) {
+    snprintf(err, SAH_ERRMAX, "op on clause '%.100s' is not supported", k); return 0;
+  }
+  if (!clause_values(s, c, k, v, err)) return 0;
+  /* req/forbidden/!ok are decided before the type check */
+  if (c->kind == K_REQ && c->v[0].i1) s->req = 1;
+  if (c->kind == K_FORBIDDEN && c->v[0].i1) s->forbidden = 1;
+  if (c->kind == K_OK && c->op == OP_NOT) s->not_ok = 1;
+  return 1;
+}
+
 sah_schema *sah_compile(json_t *schema, char *err)
 {
   json_t *norm = sah_normalize(schema, err), *cs, *v, *extras;
   const char *k;
   sah_schema *s;
-  size_t n;
   int type;
 
   if (!norm) return 0;
@@ -410,122 +595,15 @@ sah_schema *sah_compile(json_t *schema, char *err)
   cs = json_array_get(norm, 1);
   s->cls = calloc(json_object_size(cs) + 1, sizeof *s->cls);
 
-  /* pass 1: every key is a clause (no dot) or an attribute (dot) */
+  /* every key is a clause (no dot) or an attribute (dot) */
   json_object_foreach(cs, k, v) {
-    size_t cn = strcspn(k, ".");
     const struct cdef *d;
-    int wrong;
-    char tmp[300];
-    if (k[0] == '_' || cn == 0) continue;              /* ignored, or attribute of the clause "" */
-    if ((cn == 1 && (k[0] == 'c' || k[0] == 'x'))) continue; /* compiler options, extra data */
-    if (cn == 5 && !strncmp(k, "merge", 5) && k[5] == '.') {
-      snprintf(err, SAH_ERRMAX, "merge prefix in '%.100s' needs a base schema, not supported", k);
-      goto fail;
-    }
-    d = find_clause(k, cn, type, &wrong);
-    if (!d) {
-      snprintf(tmp, sizeof tmp, "%.*s", (int)cn, k);
-      if (k[cn] && k[cn + 1] == '_' && !json_object_get(cs, tmp)) continue; /* "foo._bar" only */
-      if (wrong) snprintf(err, SAH_ERRMAX, "clause '%.100s' does not apply to type '%.100s'", tmp, s->type_name);
-      else snprintf(err, SAH_ERRMAX, "unknown clause '%.100s' for type '%.100s'", tmp, s->type_name);
-      goto fail;
-    }
-    if (k[cn]) {                                        /* an attribute */
-      snprintf(tmp, sizeof tmp, "%.*s", (int)cn, k);
-      if (!attr_ok(d, k + cn + 1)) {
-        snprintf(err, SAH_ERRMAX, "unknown attribute '%.100s' of clause '%.100s'", k + cn + 1, tmp);
-        goto fail;
-      }
-      if (!strcmp(k + cn + 1, "is_expr") && sahs_true(v)) {
-        snprintf(err, SAH_ERRMAX, "expression in clause '%.100s' needs Perl, not supported", tmp);
-        goto fail;
-      }
-      if (!json_object_get(cs, tmp) && strncmp(k + cn + 1, "_", 1)) {
-        snprintf(err, SAH_ERRMAX, "attribute '%.100s' given without its clause '%.100s'", k, tmp);
-        goto fail;
-      }
-      continue;
-    }
-    if (d->what == X_PERL) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' needs Perl (expressions or filters), not supported", d->name);
-      goto fail;
-    }
-    if (d->what == X_UNSUP) {
-      snprintf(err, SAH_ERRMAX, "clause '%.100s' is not supported", d->name);
-      goto fail;
-    }
-    if (!strcmp(d->name, "default")) { if (!json_is_null(v)) s->def = v; continue; }
-    if (!strcmp(d->name, "encoding") && !(json_is_string(v) && !strcmp(json_string_value(v), "utf8"))) {
-      snprintf(err, SAH_ERRMAX, "clause 'encoding': only 'utf8' is supported");
-      goto fail;
-    }
-    if (d->what == X_META) continue;
-    {
-      struct sah_clause *c = &s->cls[s->ncls++];
-      json_t *a;
-      char an[300];
-      c->kind = d->kind;
-      c->prio = d->prio;
-      c->name = d->name;
-      c->restrict_keys = 1;
-      c->create_default = 1;
-      c->op = OP_SINGLE;
-      c->level = LV_ERROR;
-      snprintf(an, sizeof an, "%s.op", k);
-      if ((a = json_object_get(cs, an))) {
-        const char *o = json_string_value(a);
-        if (!o) o = "";
-        if (!strcmp(o, "not")) c->op = OP_NOT;
-        else if (!strcmp(o, "and")) c->op = OP_AND;
-        else if (!strcmp(o, "or")) c->op = OP_OR;
-        else if (!strcmp(o, "none")) c->op = OP_NONE;
-        else { snprintf(err, SAH_ERRMAX, "invalid op '%.50s' for clause '%.100s'", o, k); goto fail; }
-      }
-      if (c->kind == K_OK && c->op != OP_SINGLE && c->op != OP_NOT) {
-        snprintf(err, SAH_ERRMAX, "clause 'ok' can only be combined with op=not"); goto fail;
-      }
-      snprintf(an, sizeof an, "%s.err_level", k);
-      if ((a = json_object_get(cs, an))) {
-        const char *l = json_string_value(a);
-        if (!l) l = "";
-        if (!strcmp(l, "warn")) c->level = LV_WARN;
-        else if (!strcmp(l, "fatal")) c->level = LV_FATAL;
-        else if (strcmp(l, "error")) { snprintf(err, SAH_ERRMAX, "invalid err_level '%.50s' for clause '%.100s'", l, k); goto fail; }
-      }
-      snprintf(an, sizeof an, "%s.err_msg", k);
-      c->err_msg = json_string_value(json_object_get(cs, an));
-      snprintf(an, sizeof an, "%s.restrict", k);
-      if ((a = json_object_get(cs, an))) c->restrict_keys = sahs_true(a);
-      snprintf(an, sizeof an, "%s.create_default", k);
-      if ((a = json_object_get(cs, an))) c->create_default = sahs_true(a);
-      snprintf(an, sizeof an, "%s.prio", k);
-      if ((a = json_object_get(cs, an)) && json_is_integer(a) && d->prio == 50) c->prio = (int)json_integer_value(a);
-
-      if ((c->kind == K_REQ || c->kind == K_FORBIDDEN) && c->op != OP_SINGLE) {
-        snprintf(err, SAH_ERRMAX, "op on clause '%.100s' is not supported", k); goto fail;
-      }
-      if (c->op == OP_AND || c->op == OP_OR || c->op == OP_NONE) {
-        size_t i;
-        if (!json_is_array(v)) { snprintf(err, SAH_ERRMAX, "clause '%.100s' with op=and/or/none needs an array of values", k); goto fail; }
-        c->nv = json_array_size(v);
-        c->v = calloc(c->nv + 1, sizeof *c->v);
-        for (i = 0; i < c->nv; i++)
-          if (!compile_value(type, s->type_name, c, &c->v[i], json_array_get(v, i), err)) goto fail;
-      } else {
-        c->nv = 1;
-        c->v = calloc(1, sizeof *c->v);
-        if (!compile_value(type, s->type_name, c, &c->v[0], v, err)) goto fail;
-      }
-      /* req/forbidden/!ok are decided before the type check */
-      if (c->kind == K_REQ && c->v[0].i1) s->req = 1;
-      if (c->kind == K_FORBIDDEN && c->v[0].i1) s->forbidden = 1;
-      if (c->kind == K_OK && c->op == OP_NOT) s->not_ok = 1;
+    int r = clause_key(s, cs, k, v, &d, err);
+    if (r < 0 || (r > 0 && !clause_add(s, d, cs, k, v, err))) {
+      sah_free(s);
+      return 0;
     }
   }
-  n = s->ncls;
-  qsort(s->cls, n, sizeof *s->cls, by_prio);
+  qsort(s->cls, s->ncls, sizeof *s->cls, by_prio);
   return s;
-fail:
-  sah_free(s);
-  return 0;
 }
