@@ -1,5 +1,5 @@
 # riap-simple: everything is found by globbing, so adding a file never needs
-# an edit here: lib/*.c -> libriap.a, cmd/NAME/*.c -> build/bin/NAME,
+# an edit here: lib/*.c and lib/sah/*.c -> libriap.a, cmd/NAME/*.c -> build/bin/NAME,
 # t/unit/*.c -> unit test programs (also under ASan+UBSan),
 # t/prog/*.c -> helper programs for tests, t/static/*.c -> the same linked
 # statically (functions for chroot tests), bench/*.c -> benchmark programs.
@@ -12,14 +12,14 @@ MANDIR   = $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
-CPPFLAGS+= -Ilib
+CPPFLAGS+= -Ilib -Ilib/sah
 LDLIBS   = -lowfat -ljansson -lpcre2-8
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B = build
 
-LIB_SRC   := $(sort $(wildcard lib/*.c))
-LIB_HDR   := $(wildcard lib/*.h)
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/sah/*.c))
+LIB_HDR   := $(wildcard lib/*.h lib/sah/*.h)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ  := $(LIB_SRC:lib/%.c=$(B)/asan/lib/%.o)
 CMDS      := $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))

@@ -84,6 +84,22 @@ static unsigned short be16(const unsigned char *p)
   return (unsigned short)(p[0] << 8 | p[1]);
 }
 
+/* v2 TCP addresses of family 4 or 6 after the 16-byte header: source,
+ * destination (4 or 16 bytes each), source port, destination port */
+static int addrs2(const unsigned char *b, size_t body, int family, struct riap_proxy *h)
+{
+  size_t alen = family == 4 ? 4 : 16;
+  int af = family == 4 ? AF_INET : AF_INET6;
+  if (body < 2 * alen + 4)
+    return bad(h, family == 4 ? "v2 TCP4 addresses shorter than 12 bytes" : "v2 TCP6 addresses shorter than 36 bytes");
+  h->family = family;
+  inet_ntop(af, b + 16, h->srcip, sizeof h->srcip);
+  inet_ntop(af, b + 16 + alen, h->dstip, sizeof h->dstip);
+  h->srcport = be16(b + 16 + 2 * alen);
+  h->dstport = be16(b + 18 + 2 * alen);
+  return 1;
+}
+
 static int scan2(const unsigned char *b, size_t n, struct riap_proxy *h, size_t *len)
 {
   size_t body;
@@ -103,24 +119,8 @@ static int scan2(const unsigned char *b, size_t n, struct riap_proxy *h, size_t 
     if (fam == 0x31 && body < 216) return bad(h, "v2 Unix addresses shorter than 216 bytes");
     return 1;
   }
-  if (fam == 0x11) {
-    if (body < 12) return bad(h, "v2 TCP4 addresses shorter than 12 bytes");
-    h->family = 4;
-    inet_ntop(AF_INET, b + 16, h->srcip, sizeof h->srcip);
-    inet_ntop(AF_INET, b + 20, h->dstip, sizeof h->dstip);
-    h->srcport = be16(b + 24);
-    h->dstport = be16(b + 26);
-    return 1;
-  }
-  if (fam == 0x21) {
-    if (body < 36) return bad(h, "v2 TCP6 addresses shorter than 36 bytes");
-    h->family = 6;
-    inet_ntop(AF_INET6, b + 16, h->srcip, sizeof h->srcip);
-    inet_ntop(AF_INET6, b + 32, h->dstip, sizeof h->dstip);
-    h->srcport = be16(b + 48);
-    h->dstport = be16(b + 50);
-    return 1;
-  }
+  if (fam == 0x11) return addrs2(b, body, 4, h);
+  if (fam == 0x21) return addrs2(b, body, 6, h);
   return bad(h, "v2 family is not TCP over IPv4 or IPv6 (UDP, datagrams)");
 }
 

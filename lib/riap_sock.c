@@ -22,6 +22,20 @@ static int scan_port(const char *s, unsigned short *port)
   return 1;
 }
 
+/* a as host (numeric, of family af) and port, with its text form; returns
+ * 1, or 0 when host is not an address of af */
+static int tcp_fill(struct riap_sockaddr *a, int af, const char *host, unsigned short port)
+{
+  int v6 = af == AF_INET6;
+  a->family = af;
+  if (v6) { a->u.in6.sin6_family = AF_INET6; a->u.in6.sin6_port = htons(port); }
+  else { a->u.in4.sin_family = AF_INET; a->u.in4.sin_port = htons(port); }
+  if (inet_pton(af, host, v6 ? (void *)&a->u.in6.sin6_addr : (void *)&a->u.in4.sin_addr) != 1) return 0;
+  a->len = v6 ? sizeof a->u.in6 : sizeof a->u.in4;
+  snprintf(a->text, sizeof a->text, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+  return 1;
+}
+
 size_t riap_sock_scantcp(const char *s, struct riap_sockaddr *a)
 {
   const char *colon, *ps;
@@ -38,13 +52,7 @@ size_t riap_sock_scantcp(const char *s, struct riap_sockaddr *a)
     memcpy(host, s + 1, hl);
     host[hl] = 0;
     if (!scan_port(end + 2, &port)) return 0;
-    a->family = AF_INET6;
-    a->u.in6.sin6_family = AF_INET6;
-    a->u.in6.sin6_port = htons(port);
-    if (inet_pton(AF_INET6, host, &a->u.in6.sin6_addr) != 1) return 0;
-    a->len = sizeof a->u.in6;
-    snprintf(a->text, sizeof a->text, "[%s]:%u", host, port);
-    return strlen(s);
+    return tcp_fill(a, AF_INET6, host, port) ? strlen(s) : 0;
   }
   colon = strrchr(s, ':');
   if (!colon) { ps = s; hl = 0; }               /* N */
@@ -53,13 +61,7 @@ size_t riap_sock_scantcp(const char *s, struct riap_sockaddr *a)
   memcpy(host, s, hl);
   host[hl] = 0;
   if (!hl || !strcmp(host, "*")) strcpy(host, "0.0.0.0");
-  a->family = AF_INET;
-  a->u.in4.sin_family = AF_INET;
-  a->u.in4.sin_port = htons(port);
-  if (inet_pton(AF_INET, host, &a->u.in4.sin_addr) != 1) return 0;
-  a->len = sizeof a->u.in4;
-  snprintf(a->text, sizeof a->text, "%s:%u", host, port);
-  return strlen(s);
+  return tcp_fill(a, AF_INET, host, port) ? strlen(s) : 0;
 }
 
 size_t riap_sock_scanunix(const char *s, struct riap_sockaddr *a)

@@ -1,5 +1,5 @@
 /* sahspec: runs the Sah spectest (JSON files, one {"tests":[...]} each)
- * against lib/sah_*. Usage: sahspec [DIR] (default ../shared/conformance/sah).
+ * against lib/sah/. Usage: sahspec [DIR] (default ../shared/conformance/sah).
  * Prints TAP: one ok/not ok line per test, "ok N # SKIP reason" for tests
  * the library refuses as Perl-only (t/run counts them as skipped, never
  * as passed), and a per-file table.

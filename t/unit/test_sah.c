@@ -1,4 +1,4 @@
-/* test_sah: unit tests of lib/sah_* (riap_sah.h). */
+/* test_sah: unit tests of lib/sah/ (riap_sah.h). */
 #include <stdlib.h>
 #include "unit.h"
 #include "riap_sah.h"

@@ -254,17 +254,16 @@ static int key_allowed_by(const sah_schema *s, int kind, const char *k)
 
 static int run_clauses(const sah_schema *s, const struct view *w, struct vctx *cx);
 
-/* one clause value: 1 pass, 0 fail (caller reports), -1 fail already reported */
-static int check1(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w, struct vctx *cx)
+/* The checkers of one family of clauses, for check1: each returns 1 pass,
+ * 0 fail (the caller reports), -1 fail already reported (nested). */
+
+/* in, is, has: is the value, or something in it, equal to the parameter? */
+static int check_member(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w)
 {
   json_t *v = w->v, *x;
-  size_t i, j, off;
   const char *k;
-  int ok, bad;
-
+  size_t i;
   switch (c->kind) {
-  case K_OK: case K_REQ: return 1;
-  case K_FORBIDDEN: return !cv->i1;
   case K_IN:
     if (s->type == SAH_T_ARRAY || s->type == SAH_T_HASH || s->type == SAH_T_ANY || s->type == SAH_T_ALL) {
       for (i = 0; i < json_array_size(cv->j); i++) if (sahs_equal(v, json_array_get(cv->j, i))) return 1;
@@ -276,6 +275,23 @@ static int check1(const sah_schema *s, const struct sah_clause *c, const struct 
     if (is_num_type(s->type)) return w->d == cv->d1;
     if (is_str_type(s->type)) return cmp_param(s, w, 0, cv->s, cv->slen) == 0;
     return sahs_equal(v, cv->j);
+  case K_HAS:
+    if (is_str_type(s->type)) return cv->slen == 0 || memmem(w->s, w->n, cv->s, cv->slen) != 0;
+    if (s->type == SAH_T_ARRAY) {
+      for (i = 0; i < w->len; i++) if (sahs_equal(json_array_get(v, i), cv->j)) return 1;
+      return 0;
+    }
+    json_object_foreach(v, k, x) if (sahs_equal(x, cv->j)) return 1;
+    return 0;
+  }
+  return 0;
+}
+
+/* min, max, between (and x-), len*, mod, div_by, is_nan, is_*inf, is_true:
+ * the value, or its length, against numbers (strings for string types) */
+static int check_range(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w)
+{
+  switch (c->kind) {
   case K_MIN: return cmp_param(s, w, cv->d1, cv->s, cv->slen) >= 0;
   case K_XMIN: return cmp_param(s, w, cv->d1, cv->s, cv->slen) > 0;
   case K_MAX: return cmp_param(s, w, cv->d1, cv->s, cv->slen) <= 0;
@@ -286,77 +302,6 @@ static int check1(const sah_schema *s, const struct sah_clause *c, const struct 
   case K_MIN_LEN: return (double)w->len >= cv->d1;
   case K_MAX_LEN: return (double)w->len <= cv->d1;
   case K_LEN_BETWEEN: return (double)w->len >= cv->d1 && (double)w->len <= cv->d2;
-  case K_HAS:
-    if (is_str_type(s->type)) return cv->slen == 0 || memmem(w->s, w->n, cv->s, cv->slen) != 0;
-    if (s->type == SAH_T_ARRAY) {
-      for (i = 0; i < w->len; i++) if (sahs_equal(json_array_get(v, i), cv->j)) return 1;
-      return 0;
-    }
-    json_object_foreach(v, k, x) if (sahs_equal(x, cv->j)) return 1;
-    return 0;
-  case K_EACH_ELEM: case K_EACH_INDEX: {
-    int idx = c->kind == K_EACH_INDEX;
-    bad = 0;
-    if (is_str_type(s->type)) {
-      for (i = 0, off = 0; i < w->len && (!bad || cx->full); i++) {
-        json_t *e = idx ? json_integer((json_int_t)i) : str_elem(w, &off);
-        if (idx) off = sahs_utf8_next(w->s, w->n, off);
-        if (!sub_elem(cv->sub, 0, i, 0, e, cx)) bad = 1;
-        json_decref(e);
-      }
-    } else if (s->type == SAH_T_ARRAY) {
-      for (i = 0; i < w->len && (!bad || cx->full); i++) {
-        if (idx) {
-          json_t *e = json_integer((json_int_t)i);
-          if (!sub_elem(cv->sub, 0, i, 0, e, cx)) bad = 1;
-          json_decref(e);
-        } else if (!sub_elem(cv->sub, v, i, 0, json_array_get(v, i), cx)) bad = 1;
-      }
-    } else {
-      void *it = json_object_iter(v);
-      while (it && (!bad || cx->full)) {
-        k = json_object_iter_key(it);
-        x = json_object_iter_value(it);
-        it = json_object_iter_next(v, it);
-        if (idx) {
-          json_t *e = json_string(k);
-          if (!sub_elem(cv->sub, 0, 0, k, e, cx)) bad = 1;
-          json_decref(e);
-        } else if (!sub_elem(cv->sub, v, 0, k, x, cx)) bad = 1;
-      }
-    }
-    return bad ? -1 : 1;
-  }
-  case K_EXISTS: case K_UNIQ: case K_PROP: {
-    json_t *a = elems_of(s, w, c->kind == K_PROP && cv->prop == P_INDICES);
-    if (c->kind == K_EXISTS) {
-      ok = 0;
-      cx->quiet++;
-      for (i = 0; i < json_array_size(a) && !ok; i++) {
-        json_t *r;
-        ok = validate(cv->sub, json_array_get(a, i), &r, cx);
-        json_decref(r);
-      }
-      cx->quiet--;
-    } else if (c->kind == K_UNIQ) {
-      int dup = 0;
-      for (i = 0; i < json_array_size(a) && !dup; i++)
-        for (j = i + 1; j < json_array_size(a) && !dup; j++)
-          dup = sahs_equal(json_array_get(a, i), json_array_get(a, j));
-      ok = cv->i1 ? !dup : dup;
-    } else {
-      json_t *p = a, *r;
-      int had = cx->err[0] != 0;
-      if (cv->prop == P_LEN) p = json_integer((json_int_t)w->len);
-      ok = validate(cv->sub, p, &r, cx);
-      json_decref(r);
-      if (p != a) json_decref(p);
-      if (!ok) add_where(cx, had, "property '%s'", cv->prop == P_LEN ? "len" : cv->prop == P_ELEMS ? "elems" : "indices");
-      ok = ok ? 1 : -1;
-    }
-    json_decref(a);
-    return ok;
-  }
   case K_MOD: case K_DIV_BY: {
     json_int_t n = (json_int_t)w->d, m = cv->i1, r;
     r = n % m;
@@ -367,93 +312,211 @@ static int check1(const sah_schema *s, const struct sah_clause *c, const struct 
   case K_IS_INF: return cv->i2 || (cv->i1 ? isinf(w->d) : !isinf(w->d));
   case K_IS_POS_INF: return cv->i2 || (cv->i1 ? isinf(w->d) && w->d > 0 : !(isinf(w->d) && w->d > 0));
   case K_IS_NEG_INF: return cv->i2 || (cv->i1 ? isinf(w->d) && w->d < 0 : !(isinf(w->d) && w->d < 0));
-  case K_MATCH: {
+  case K_IS_TRUE: return cv->i2 || (cv->i1 ? w->d != 0 : w->d == 0);
+  }
+  return 0;
+}
+
+/* match, is_re */
+static int check_re(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w)
+{
+  if (c->kind == K_MATCH) {
     char b[64];
     const char *p = w->s;
     size_t n = w->n;
-    if (s->type == SAH_T_CISTR) n = sahs_str(v, b, sizeof b, &p); /* caseless regex on the original */
+    if (s->type == SAH_T_CISTR) n = sahs_str(w->v, b, sizeof b, &p); /* caseless regex on the original */
     return re_match(cv->re, p, n);
-  }
-  case K_IS_RE: {
-    int ec;
+  } else {
+    int ec, ok;
     PCRE2_SIZE eo;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)w->s, w->n, PCRE2_UTF | PCRE2_UCP, &ec, &eo, 0);
     ok = re != 0;
     pcre2_code_free(re);
     return cv->i1 ? ok : !ok;
   }
-  case K_IS_TRUE: return cv->i2 || (cv->i1 ? w->d != 0 : w->d == 0);
-  case K_ELEMS: {
-    bad = 0;
-    for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
-      if (i < json_array_size(v)) {
-        if (!sub_elem(cv->subs[i], v, i, 0, json_array_get(v, i), cx)) bad = 1;
-      } else if (c->create_default) {
-        json_t *r;
-        int had = cx->err[0] != 0;
-        if (!validate(cv->subs[i], 0, &r, cx)) { bad = 1; add_where(cx, had, "element %zu", i); }
-        if (r) {
-          while (json_array_size(v) < i) json_array_append_new(v, json_null());
-          json_array_append_new(v, r);
-        }
-      }
+}
+
+/* each_elem, each_index (each_value, each_key, of on arrays and hashes) */
+static int check_each(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w, struct vctx *cx)
+{
+  json_t *v = w->v, *x;
+  const char *k;
+  size_t i, off;
+  int idx = c->kind == K_EACH_INDEX, bad = 0;
+  if (is_str_type(s->type)) {
+    for (i = 0, off = 0; i < w->len && (!bad || cx->full); i++) {
+      json_t *e = idx ? json_integer((json_int_t)i) : str_elem(w, &off);
+      if (idx) off = sahs_utf8_next(w->s, w->n, off);
+      if (!sub_elem(cv->sub, 0, i, 0, e, cx)) bad = 1;
+      json_decref(e);
     }
-    return bad ? -1 : 1;
-  }
-  case K_OF_ANY: return of_any(cv, v, cx);
-  case K_OF_ALL:
-    bad = 0;
-    for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
-      json_t *r;
-      if (!validate(cv->subs[i], v, &r, cx)) bad = 1;
-      json_decref(r);
+  } else if (s->type == SAH_T_ARRAY) {
+    for (i = 0; i < w->len && (!bad || cx->full); i++) {
+      if (idx) {
+        json_t *e = json_integer((json_int_t)i);
+        if (!sub_elem(cv->sub, 0, i, 0, e, cx)) bad = 1;
+        json_decref(e);
+      } else if (!sub_elem(cv->sub, v, i, 0, json_array_get(v, i), cx)) bad = 1;
     }
-    return bad ? -1 : 1;
-  case K_KEYS: case K_RE_KEYS: {
-    void *it;
-    bad = 0;
-    if (c->kind == K_KEYS)
-      for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
-        x = json_object_get(v, cv->keys[i]);
-        if (x) { if (!sub_elem(cv->subs[i], v, 0, cv->keys[i], x, cx)) bad = 1; }
-        else if (c->create_default && cv->subs[i]->def) {
-          if (!sub_elem(cv->subs[i], v, 0, cv->keys[i], 0, cx)) bad = 1;
-        }
-      }
-    for (it = json_object_iter(v); it && (!bad || cx->full); it = json_object_iter_next(v, it)) {
-      int known = 0;
+  } else {
+    void *it = json_object_iter(v);
+    while (it && (!bad || cx->full)) {
       k = json_object_iter_key(it);
       x = json_object_iter_value(it);
-      if (c->kind == K_RE_KEYS) {
-        for (i = 0; i < cv->nsubs; i++)
-          if (re_match(cv->kres[i], k, strlen(k))) {
-            known = 1;
-            if (!sub_elem(cv->subs[i], v, 0, k, x, cx)) bad = 1;
-          }
-        if (!known && c->restrict_keys && !key_allowed_by(s, K_KEYS, k)) {
-          snprintf(cx->detail, sizeof cx->detail, "%s", k);
-          return bad ? -1 : 0;
+      it = json_object_iter_next(v, it);
+      if (idx) {
+        json_t *e = json_string(k);
+        if (!sub_elem(cv->sub, 0, 0, k, e, cx)) bad = 1;
+        json_decref(e);
+      } else if (!sub_elem(cv->sub, v, 0, k, x, cx)) bad = 1;
+    }
+  }
+  return bad ? -1 : 1;
+}
+
+/* exists: does some element pass the subschema? (quietly) */
+static int check_exists(const sah_schema *s, const struct sah_cval *cv, const struct view *w, struct vctx *cx)
+{
+  json_t *a = elems_of(s, w, 0);
+  size_t i;
+  int ok = 0;
+  cx->quiet++;
+  for (i = 0; i < json_array_size(a) && !ok; i++) {
+    json_t *r;
+    ok = validate(cv->sub, json_array_get(a, i), &r, cx);
+    json_decref(r);
+  }
+  cx->quiet--;
+  json_decref(a);
+  return ok;
+}
+
+/* uniq: 1 unique elements wanted, 0 a duplicate */
+static int check_uniq(const sah_schema *s, const struct sah_cval *cv, const struct view *w)
+{
+  json_t *a = elems_of(s, w, 0);
+  size_t i, j;
+  int dup = 0;
+  for (i = 0; i < json_array_size(a) && !dup; i++)
+    for (j = i + 1; j < json_array_size(a) && !dup; j++)
+      dup = sahs_equal(json_array_get(a, i), json_array_get(a, j));
+  json_decref(a);
+  return cv->i1 ? !dup : dup;
+}
+
+/* prop: len, elems or indices checked against the subschema */
+static int check_prop(const sah_schema *s, const struct sah_cval *cv, const struct view *w, struct vctx *cx)
+{
+  json_t *a = elems_of(s, w, cv->prop == P_INDICES), *p = a, *r;
+  int ok, had = cx->err[0] != 0;
+  if (cv->prop == P_LEN) p = json_integer((json_int_t)w->len);
+  ok = validate(cv->sub, p, &r, cx);
+  json_decref(r);
+  if (p != a) json_decref(p);
+  json_decref(a);
+  if (!ok) add_where(cx, had, "property '%s'", cv->prop == P_LEN ? "len" : cv->prop == P_ELEMS ? "elems" : "indices");
+  return ok ? 1 : -1;
+}
+
+/* elems: element i against schema i, a missing one from its default */
+static int check_elems(const struct sah_clause *c, const struct sah_cval *cv, json_t *v, struct vctx *cx)
+{
+  size_t i;
+  int bad = 0;
+  for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
+    if (i < json_array_size(v)) {
+      if (!sub_elem(cv->subs[i], v, i, 0, json_array_get(v, i), cx)) bad = 1;
+    } else if (c->create_default) {
+      json_t *r;
+      int had = cx->err[0] != 0;
+      if (!validate(cv->subs[i], 0, &r, cx)) { bad = 1; add_where(cx, had, "element %zu", i); }
+      if (r) {
+        while (json_array_size(v) < i) json_array_append_new(v, json_null());
+        json_array_append_new(v, r);
+      }
+    }
+  }
+  return bad ? -1 : 1;
+}
+
+/* of on type all: every schema */
+static int of_all(const struct sah_cval *cv, json_t *v, struct vctx *cx)
+{
+  size_t i;
+  int bad = 0;
+  for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
+    json_t *r;
+    if (!validate(cv->subs[i], v, &r, cx)) bad = 1;
+    json_decref(r);
+  }
+  return bad ? -1 : 1;
+}
+
+/* keys, re_keys: the named (matching) keys against their schemas, the
+ * others refused when restrict (unless the other clause names them) */
+static int check_keys(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, json_t *v, struct vctx *cx)
+{
+  json_t *x;
+  const char *k;
+  size_t i;
+  void *it;
+  int bad = 0;
+  if (c->kind == K_KEYS)
+    for (i = 0; i < cv->nsubs && (!bad || cx->full); i++) {
+      x = json_object_get(v, cv->keys[i]);
+      if (x) { if (!sub_elem(cv->subs[i], v, 0, cv->keys[i], x, cx)) bad = 1; }
+      else if (c->create_default && cv->subs[i]->def) {
+        if (!sub_elem(cv->subs[i], v, 0, cv->keys[i], 0, cx)) bad = 1;
+      }
+    }
+  for (it = json_object_iter(v); it && (!bad || cx->full); it = json_object_iter_next(v, it)) {
+    int known = 0;
+    k = json_object_iter_key(it);
+    x = json_object_iter_value(it);
+    if (c->kind == K_RE_KEYS) {
+      for (i = 0; i < cv->nsubs; i++)
+        if (re_match(cv->kres[i], k, strlen(k))) {
+          known = 1;
+          if (!sub_elem(cv->subs[i], v, 0, k, x, cx)) bad = 1;
         }
-      } else if (c->restrict_keys && !in_list(cv->keys, cv->nsubs, k) && !key_allowed_by(s, K_RE_KEYS, k)) {
+      if (!known && c->restrict_keys && !key_allowed_by(s, K_KEYS, k)) {
         snprintf(cx->detail, sizeof cx->detail, "%s", k);
         return bad ? -1 : 0;
       }
+    } else if (c->restrict_keys && !in_list(cv->keys, cv->nsubs, k) && !key_allowed_by(s, K_RE_KEYS, k)) {
+      snprintf(cx->detail, sizeof cx->detail, "%s", k);
+      return bad ? -1 : 0;
     }
-    return bad ? -1 : 1;
   }
-  case K_REQ_KEYS:
+  return bad ? -1 : 1;
+}
+
+/* req_keys, allowed_keys(_re), forbidden_keys(_re): the offending key
+ * goes to cx->detail for the message */
+static int check_key_names(const struct sah_clause *c, const struct sah_cval *cv, json_t *v, struct vctx *cx)
+{
+  json_t *x;
+  const char *k;
+  size_t i;
+  if (c->kind == K_REQ_KEYS) {
     for (i = 0; i < cv->nkeys; i++)
       if (!has_key(v, cv->keys[i])) { snprintf(cx->detail, sizeof cx->detail, "%s", cv->keys[i]); return 0; }
     return 1;
-  case K_ALLOWED_KEYS: case K_FORBIDDEN_KEYS: case K_ALLOWED_KEYS_RE: case K_FORBIDDEN_KEYS_RE:
-    json_object_foreach(v, k, x) {
-      int in = (c->kind == K_ALLOWED_KEYS || c->kind == K_FORBIDDEN_KEYS) ? in_list(cv->keys, cv->nkeys, k) : re_match(cv->re, k, strlen(k));
-      if ((c->kind == K_ALLOWED_KEYS || c->kind == K_ALLOWED_KEYS_RE) ? !in : in) {
-        snprintf(cx->detail, sizeof cx->detail, "%s", k);
-        return 0;
-      }
+  }
+  json_object_foreach(v, k, x) {
+    int in = (c->kind == K_ALLOWED_KEYS || c->kind == K_FORBIDDEN_KEYS) ? in_list(cv->keys, cv->nkeys, k) : re_match(cv->re, k, strlen(k));
+    if ((c->kind == K_ALLOWED_KEYS || c->kind == K_ALLOWED_KEYS_RE) ? !in : in) {
+      snprintf(cx->detail, sizeof cx->detail, "%s", k);
+      return 0;
     }
-    return 1;
+  }
+  return 1;
+}
+
+/* choose_*, req_one/some_key(s), dep_*, req_dep_*: how many of the keys */
+static int check_key_count(const struct sah_clause *c, const struct sah_cval *cv, json_t *v)
+{
+  switch (c->kind) {
   case K_CHOOSE_ONE_KEY: return count_present(v, cv) <= 1;
   case K_CHOOSE_ALL_KEYS: { size_t n = count_present(v, cv); return n == 0 || n == cv->nkeys; }
   case K_REQ_ONE_KEY: return count_present(v, cv) == 1;
@@ -462,11 +525,39 @@ static int check1(const sah_schema *s, const struct sah_clause *c, const struct 
   case K_DEP_ALL: return !has_key(v, cv->s) || count_present(v, cv) == cv->nkeys;
   case K_REQ_DEP_ANY: return has_key(v, cv->s) || count_present(v, cv) == 0;
   case K_REQ_DEP_ALL: return has_key(v, cv->s) || !cv->nkeys || count_present(v, cv) < cv->nkeys;
-  case K_CLAUSE: case K_CLSET: {
-    const sah_schema *sub = cv->sub;
-    if (sub->not_ok || sub->forbidden) return 0;
-    return run_clauses(sub, w, cx) ? 1 : -1;
   }
+  return 0;
+}
+
+/* one clause value: 1 pass, 0 fail (caller reports), -1 fail already reported */
+static int check1(const sah_schema *s, const struct sah_clause *c, const struct sah_cval *cv, const struct view *w, struct vctx *cx)
+{
+  switch (c->kind) {
+  case K_OK: case K_REQ: return 1;
+  case K_FORBIDDEN: return !cv->i1;
+  case K_IN: case K_IS: case K_HAS:
+    return check_member(s, c, cv, w);
+  case K_MIN: case K_XMIN: case K_MAX: case K_XMAX: case K_BETWEEN: case K_XBETWEEN:
+  case K_LEN: case K_MIN_LEN: case K_MAX_LEN: case K_LEN_BETWEEN: case K_MOD: case K_DIV_BY:
+  case K_IS_NAN: case K_IS_INF: case K_IS_POS_INF: case K_IS_NEG_INF: case K_IS_TRUE:
+    return check_range(s, c, cv, w);
+  case K_MATCH: case K_IS_RE: return check_re(s, c, cv, w);
+  case K_EACH_ELEM: case K_EACH_INDEX: return check_each(s, c, cv, w, cx);
+  case K_EXISTS: return check_exists(s, cv, w, cx);
+  case K_UNIQ: return check_uniq(s, cv, w);
+  case K_PROP: return check_prop(s, cv, w, cx);
+  case K_ELEMS: return check_elems(c, cv, w->v, cx);
+  case K_OF_ANY: return of_any(cv, w->v, cx);
+  case K_OF_ALL: return of_all(cv, w->v, cx);
+  case K_KEYS: case K_RE_KEYS: return check_keys(s, c, cv, w->v, cx);
+  case K_REQ_KEYS: case K_ALLOWED_KEYS: case K_FORBIDDEN_KEYS: case K_ALLOWED_KEYS_RE: case K_FORBIDDEN_KEYS_RE:
+    return check_key_names(c, cv, w->v, cx);
+  case K_CHOOSE_ONE_KEY: case K_CHOOSE_ALL_KEYS: case K_REQ_ONE_KEY: case K_REQ_SOME_KEYS:
+  case K_DEP_ANY: case K_DEP_ALL: case K_REQ_DEP_ANY: case K_REQ_DEP_ALL:
+    return check_key_count(c, cv, w->v);
+  case K_CLAUSE: case K_CLSET:
+    if (cv->sub->not_ok || cv->sub->forbidden) return 0;
+    return run_clauses(cv->sub, w, cx) ? 1 : -1;
   }
   return 0;
 }
