@@ -12,7 +12,7 @@ double riap_opt_number(const char *usage, const char *opt, const char *s, double
   errno = 0;
   d = strtod(s, &end);
   if (*s && !*end && !errno && d >= min && d <= max) return d;
-  riap_err_usage(usage, "%s needs a number from %g to %g, not '%.40s'", opt, min, max, s);
+  riap_err_usage(usage, "%s needs a number from %.15g to %.15g, not '%.40s'", opt, min, max, s);
 }
 
 /* n as the options may give it: 1048576 as 1M, 4096 as 4k */
