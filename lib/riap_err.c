@@ -51,5 +51,5 @@ void riap_err_usage(const char *usage, const char *fmt, ...)
     say("fatal: ", fmt, ap);
     va_end(ap);
   }
-  die(RIAP_EXIT_USAGE, "usage: ", usage);
+  die(100, "usage: ", usage);
 }

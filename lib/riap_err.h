@@ -1,13 +1,10 @@
 /* riap_err.h: diagnostics on fd 2 with printf formats, for messages that
  * carry numbers, in the shape of libowfat's carp/die: "PROG: fatal: ...",
- * "PROG: warning: ...", PROG as set by errmsg_iam. The exit codes of every
- * program are these. */
+ * "PROG: warning: ...", PROG as set by errmsg_iam. Every program exits as
+ * daemontools' do, the codes written out at each die: 100 wrong usage, 101
+ * an internal bug, 111 a temporary or system failure. */
 #ifndef RIAP_ERR_H
 #define RIAP_ERR_H
-
-#define RIAP_EXIT_USAGE 100   /* wrong usage */
-#define RIAP_EXIT_BUG 101     /* an internal bug */
-#define RIAP_EXIT_TEMP 111    /* a temporary or system failure */
 
 /* riap_err_die: "PROG: fatal: MESSAGE" on fd 2, then exits with code. */
 void riap_err_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

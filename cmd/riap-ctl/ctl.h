@@ -4,7 +4,7 @@
 #ifndef CTL_H
 #define CTL_H
 #include <stddef.h>
-#include "riap_err.h"    /* riap_err_die, riap_err_info; RIAP_EXIT_USAGE, RIAP_EXIT_TEMP */
+#include "riap_err.h"    /* riap_err_die, riap_err_info */
 
 #define EXIT_DOWN 1      /* status: not running */
 

@@ -80,7 +80,7 @@ int run_prog(const char *step, char *const argv[], char *out, size_t size)
 {
   size_t len;
   int st = riap_spawn_wait(argv, out, size, &len);
-  if (st < 0) riap_err_die(RIAP_EXIT_TEMP, "%s: unable to run %s: %s", step, argv[0], strerror(errno));
+  if (st < 0) riap_err_die(111, "%s: unable to run %s: %s", step, argv[0], strerror(errno));
   if (out) while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) out[--len] = 0;
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -149,10 +149,10 @@ static void drain(const struct backend *b, const char *cmd)
   struct svstate st;
   memset(&st, 0, sizeof st);
   b->state(&st);
-  if (!st.known) riap_err_die(RIAP_EXIT_TEMP, "%s: %s", cmd, st.why);
-  if (!st.up || st.pid <= 0) riap_err_die(RIAP_EXIT_TEMP, "%s: not running: nothing to %s", cmd, cmd);
+  if (!st.known) riap_err_die(111, "%s: %s", cmd, st.why);
+  if (!st.up || st.pid <= 0) riap_err_die(111, "%s: not running: nothing to %s", cmd, cmd);
   if (kill((pid_t)st.pid, strcmp(cmd, "drain") ? SIGUSR2 : SIGUSR1) < 0)
-    riap_err_die(RIAP_EXIT_TEMP, "%s: unable to signal pid %ld: %s", cmd, st.pid, strerror(errno));
+    riap_err_die(111, "%s: unable to signal pid %ld: %s", cmd, st.pid, strerror(errno));
   riap_err_info("%s: pid %ld %s", cmd, st.pid, strcmp(cmd, "drain") ? "serves health checks again"
        : "now fails the balancer's health checks; stop it once the balancer has taken it out");
 }
@@ -246,12 +246,12 @@ int main(int argc, char **argv)
   cmd = options(argc, argv, &sbopt);
   if (!C.dir && !C.pidfile) default_dir();
   if (C.dir && !is_dir(C.dir))
-    riap_err_die(RIAP_EXIT_TEMP, "%s: %s: %s", cmd, C.dir, errno == ENOTDIR || !errno ? "not a directory" : strerror(errno));
+    riap_err_die(111, "%s: %s: %s", cmd, C.dir, errno == ENOTDIR || !errno ? "not a directory" : strerror(errno));
   scoreboard_path(sbopt);
   b = backend_find(cmd);
   if (!strcmp(cmd, "status")) return status(b);
   if (!b)
-    riap_err_die(RIAP_EXIT_TEMP, "%s: no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
+    riap_err_die(111, "%s: no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
                  "(supervise/ not found)", cmd, C.dir);
   if (!strcmp(cmd, "start")) b->start();
   else if (!strcmp(cmd, "stop")) b->stop();

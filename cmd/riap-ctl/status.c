@@ -59,7 +59,7 @@ static void snap_take(struct snap *sn)
   sn->h.generation = __atomic_load_n(&sb.h->generation, __ATOMIC_ACQUIRE);
   sn->h.name[sizeof sn->h.name - 1] = 0;
   sn->s = calloc(sn->h.nslots ? sn->h.nslots : 1, sizeof *sn->s);
-  if (!sn->s) riap_err_die(RIAP_EXIT_TEMP, "status: out of memory");
+  if (!sn->s) riap_err_die(111, "status: out of memory");
   /* the slots between two readings of the totals that agree on the
    * workers gone: a worker reaped meanwhile is counted once, either in its
    * slot or in the totals (riap-scoreboard(5), CONSISTENCY) */

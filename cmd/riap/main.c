@@ -81,14 +81,14 @@ void conn_open(struct riap_conn *c, const struct opts *o)
   c->maxline = o->maxline;
   for (attempt = 0;; ++attempt) {
     if (riap_client_open(c, &o->url, o->connect_ms)) return;
-    if (c->err == RIAP_CLIENT_ENOMEM) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    if (c->err == RIAP_CLIENT_ENOMEM) riap_err_die(111, "out of memory");
     if (attempt >= o->retries) break;
     riap_err_warn("%s; retrying in %d.%d s (%lu of %lu)", c->msg, o->retry_delay_ms / 1000,
          o->retry_delay_ms % 1000 / 100, attempt + 1, o->retries);
     sleep_ms(o->retry_delay_ms);
   }
-  if (attempt) riap_err_die(RIAP_EXIT_TEMP, "%s (%lu attempts)", c->msg, attempt + 1);
-  riap_err_die(RIAP_EXIT_TEMP, "%s", c->msg);
+  if (attempt) riap_err_die(111, "%s (%lu attempts)", c->msg, attempt + 1);
+  riap_err_die(111, "%s", c->msg);
 }
 
 enum { O_ARGS = 256, O_ARGSFILE, O_DETAIL, O_DRYRUN, O_CONFIRM, O_TYPE, O_RECURSIVE, O_ARG,
@@ -111,7 +111,7 @@ static const struct option longopts[] = {
 
 static void setkey(json_t *req, const char *key, json_t *v)
 {
-  if (!v || json_object_set_new(req, key, v)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!v || json_object_set_new(req, key, v)) riap_err_die(111, "out of memory");
 }
 
 /* the words after the first "--": the call's argv (NULL when there is no
@@ -122,11 +122,11 @@ static json_t *argv_words(int *argc, char **argv)
   int i, j;
   for (i = 1; i < *argc && strcmp(argv[i], "--"); ++i) {}
   if (i == *argc) return 0;
-  if (!(w = json_array())) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!(w = json_array())) riap_err_die(111, "out of memory");
   for (j = i + 1; j < *argc; ++j) {
     json_t *s = json_string(argv[j]);
     if (!s) riap_err_usage(USAGE, "a word is not valid UTF-8: %s", argv[j]);
-    if (json_array_append_new(w, s)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    if (json_array_append_new(w, s)) riap_err_die(111, "out of memory");
   }
   *argc = i;
   return w;
@@ -158,7 +158,7 @@ static void key_opt(const char *kv)
 
 static void help(void)
 {
-  if (write(1, usage_text, sizeof usage_text - 1) < 0 || write(1, help_text, sizeof help_text - 1) < 0) exit(RIAP_EXIT_TEMP);
+  if (write(1, usage_text, sizeof usage_text - 1) < 0 || write(1, help_text, sizeof help_text - 1) < 0) exit(111);
   exit(0);
 }
 
@@ -236,7 +236,7 @@ static json_t *request_full(void)
 {
   json_t *full = json_object(), *v;
   const char *k;
-  if (!full) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!full) riap_err_die(111, "out of memory");
   setkey(full, "v", json_real(o.v12 ? 1.2 : 1.1));
   setkey(full, "action", json_string(o.action));
   setkey(full, "uri", json_string(o.url.uri));
@@ -263,8 +263,8 @@ static int single(void)
   if (!env) {
     char why[RIAP_CLIENT_MSGMAX];
     memcpy(why, c.msg, sizeof why);
-    if (!riap_client_close(&c, 1000)) riap_err_die(RIAP_EXIT_TEMP, "%s (%s)", why, c.msg);
-    riap_err_die(RIAP_EXIT_TEMP, "%s", why);
+    if (!riap_client_close(&c, 1000)) riap_err_die(111, "%s (%s)", why, c.msg);
+    riap_err_die(111, "%s", why);
   }
   if (!riap_client_close(&c, 2000)) riap_err_warn("%s", c.msg);
   rc = out_reply(env, &o);
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
   errmsg_iam("riap");
   req = json_object();
   args = json_object();
-  if (!req || !args) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!req || !args) riap_err_die(111, "out of memory");
   memset(&o, 0, sizeof o);
   o.v12 = 1;
   o.pretty = -1;

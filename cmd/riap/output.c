@@ -59,7 +59,7 @@ int out_json(stralloc *sa, const json_t *v, int ind)
 void out_write(stralloc *sa)
 {
   if (riap_log_write(1, sa->s, sa->len) < sa->len)
-    riap_err_die(RIAP_EXIT_TEMP, "unable to write to stdout: %s", strerror(errno));
+    riap_err_die(111, "unable to write to stdout: %s", strerror(errno));
   sa->len = 0;
 }
 
@@ -121,30 +121,30 @@ int out_reply(const json_t *env, const struct opts *o)
   }
 
   if (o->raw) {
-    if (!out_json(&out, env, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    if (!out_json(&out, env, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   } else if (rc) {
     return rc;
   } else if (o->binary && json_is_string(result)) {
     const char *s = json_string_value(result);
     size_t n = json_string_length(result);
     if (json_is_string(enc) && !strcmp(json_string_value(enc), "base64")) {
-      if (!riap_bin_unbase64(&out, s, n)) riap_err_die(RIAP_EXIT_TEMP, "the result is not valid base64");
+      if (!riap_bin_unbase64(&out, s, n)) riap_err_die(111, "the result is not valid base64");
     } else if (o->v12 || !riap_bin_fromjson(&out, result)) {
       /* a plain string (1.2), or not made of code points 0-255 (1.1): its UTF-8 */
-      if (!stralloc_copyb(&out, s, n)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+      if (!stralloc_copyb(&out, s, n)) riap_err_die(111, "out of memory");
     }
   } else if (o->naked && json_is_string(result)) {
     if (!stralloc_copyb(&out, json_string_value(result), json_string_length(result))
-        || !stralloc_catb(&out, "\n", 1)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+        || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   } else if (o->naked && all_strings(result)) {
     size_t i;
     for (i = 0; i < json_array_size(result); ++i) {
       const json_t *s = json_array_get(result, i);
       if (!stralloc_catb(&out, json_string_value(s), json_string_length(s))
-          || !stralloc_catb(&out, "\n", 1)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+          || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
     }
   } else {
-    if (!out_json(&out, result, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    if (!out_json(&out, result, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   }
   out_write(&out);
   stralloc_free(&out);

@@ -27,7 +27,7 @@ static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t
       int ok = 1;
       if (!json_object_get(req, "v")) ok = !json_object_set_new(req, "v", json_real(o->v12 ? 1.2 : 1.1));
       if (ok && !json_object_get(req, "uri")) ok = !json_object_set_new(req, "uri", json_string(o->url.uri));
-      if (!ok || !riap_client_queuereq(c, req)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+      if (!ok || !riap_client_queuereq(c, req)) riap_err_die(111, "out of memory");
       json_decref(req);
       return 1;
     }
@@ -36,7 +36,7 @@ static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t
   /* a j line, a complete request, or something the server will refuse
    * with its own 400: sent as it is, so that every line gets its answer */
   if ((s[0] != 'j' && !riap_client_queue(c, "j", 1)) || !riap_client_queue(c, s, n)
-      || !riap_client_queue(c, "\r\n", 2)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+      || !riap_client_queue(c, "\r\n", 2)) riap_err_die(111, "out of memory");
   return 1;
 }
 
@@ -78,7 +78,7 @@ static int take_lines(struct pl *p)
 static void answer(struct pl *p, const char *line, size_t n)
 {
   if (!stralloc_catb(&p->out, line + 1, n - 1) || !stralloc_catb(&p->out, "\n", 1))
-    riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    riap_err_die(111, "out of memory");
   p->head = (p->head + 1) % p->o->window;
   --p->count;
   ++p->answered;
@@ -119,11 +119,11 @@ static void read_stdin(struct pl *p)
     p->inscan -= p->inpos;
     p->inpos = 0;
   }
-  if (!stralloc_readyplus(&p->in, 65536)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!stralloc_readyplus(&p->in, 65536)) riap_err_die(111, "out of memory");
   k = read(0, p->in.s + p->in.len, p->in.a - p->in.len);
   if (k > 0) p->in.len += (size_t)k;
   else if (k == 0) p->in_eof = 1;
-  else if (errno != EINTR && errno != EAGAIN) riap_err_die(RIAP_EXIT_TEMP, "unable to read stdin: %s", strerror(errno));
+  else if (errno != EINTR && errno != EAGAIN) riap_err_die(111, "unable to read stdin: %s", strerror(errno));
 }
 
 /* waits for stdin, the connection or the oldest deadline; returns 0, 1
@@ -143,7 +143,7 @@ static int wait_some(struct pl *p)
   }
   r = poll(pf, (nfds_t)np, timeout);
   if (r < 0 && errno == EINTR) return 0;
-  if (r < 0) riap_err_die(RIAP_EXIT_TEMP, "poll: %s", strerror(errno));
+  if (r < 0) riap_err_die(111, "poll: %s", strerror(errno));
   if (r == 0 && p->count && due[p->head] >= 0 && riap_time_monoms() >= due[p->head]) return 1;
   if (ist >= 0 && pf[ist].revents) read_stdin(p);
   return 0;
@@ -168,15 +168,15 @@ static int broken(struct pl *p)
     if (p->in_eof && p->inpos == p->in.len) return 0;
   }
   if (!riap_client_close(&p->c, 1000))
-    riap_err_die(RIAP_EXIT_TEMP, "%s (%s); %lu answered, %zu unanswered", why, p->c.msg, p->answered, p->count);
-  riap_err_die(RIAP_EXIT_TEMP, "%s; %lu answered, %zu unanswered", why, p->answered, p->count);
+    riap_err_die(111, "%s (%s); %lu answered, %zu unanswered", why, p->c.msg, p->answered, p->count);
+  riap_err_die(111, "%s; %lu answered, %zu unanswered", why, p->answered, p->count);
 }
 
 static void timedout(struct pl *p)
 {
   if (p->out.len) out_write(&p->out);
   riap_client_close(&p->c, 0);
-  riap_err_die(RIAP_EXIT_TEMP, "no response from %s within %d.%03d s; %lu answered, %zu unanswered",
+  riap_err_die(111, "no response from %s within %d.%03d s; %lu answered, %zu unanswered",
                p->c.endpoint, p->o->timeout_ms / 1000, p->o->timeout_ms % 1000, p->answered, p->count);
 }
 
@@ -185,7 +185,7 @@ int pipeline_run(const struct opts *o)
   static struct pl p;   /* static: still reachable when riap exits on a failure */
   memset(&p, 0, sizeof p);
   p.o = o;
-  if (!(p.due = calloc(o->window, sizeof *p.due))) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (!(p.due = calloc(o->window, sizeof *p.due))) riap_err_die(111, "out of memory");
   conn_open(&p.c, o);
   for (;;) {
     if (step(&p) < 0) return broken(&p);

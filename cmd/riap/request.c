@@ -50,7 +50,7 @@ void args_addspec(json_t *args, const char *spec, int v12)
     const char *val = eq + 1;
     stralloc bytes = { 0, 0, 0 };
     if (val[0] == '@') {
-      if (!readfile(&bytes, val + 1)) riap_err_die(RIAP_EXIT_TEMP, "unable to read %s: %s", val[1] == '-' && !val[2] ? "stdin" : val + 1, strerror(errno));
+      if (!readfile(&bytes, val + 1)) riap_err_die(111, "unable to read %s: %s", val[1] == '-' && !val[2] ? "stdin" : val + 1, strerror(errno));
     } else if (!riap_bin_unbase64(&bytes, val, strlen(val))) {
       riap_err_usage(USAGE, "argument %s: not valid base64 (use %s=@FILE for a file's bytes)", name, name);
     }
@@ -62,11 +62,11 @@ void args_addspec(json_t *args, const char *spec, int v12)
       v = riap_bin_tojson(bytes.s ? bytes.s : "", bytes.len);
     }
     stralloc_free(&bytes);
-    if (!v) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+    if (!v) riap_err_die(111, "out of memory");
   } else {
     v = value_parse(eq + 1);
   }
-  if (json_object_set_new(args, name, v)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (json_object_set_new(args, name, v)) riap_err_die(111, "out of memory");
 }
 
 void args_merge(json_t *args, const char *text, int isfile)
@@ -75,7 +75,7 @@ void args_merge(json_t *args, const char *text, int isfile)
   json_t *obj;
   if (isfile) {
     stralloc sa = { 0, 0, 0 };
-    if (!readfile(&sa, text)) riap_err_die(RIAP_EXIT_TEMP, "unable to read %s: %s", strcmp(text, "-") ? text : "stdin", strerror(errno));
+    if (!readfile(&sa, text)) riap_err_die(111, "unable to read %s: %s", strcmp(text, "-") ? text : "stdin", strerror(errno));
     obj = json_loadb(sa.s ? sa.s : "", sa.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     stralloc_free(&sa);
     if (!obj) riap_err_usage(USAGE, "--args-file %s: invalid JSON: %s (line %d)", text, jerr.text, jerr.line);
@@ -87,6 +87,6 @@ void args_merge(json_t *args, const char *text, int isfile)
     json_decref(obj);
     riap_err_usage(USAGE, "%s%s: not a JSON object", isfile ? "--args-file " : "--args", isfile ? text : "");
   }
-  if (json_object_update(args, obj)) riap_err_die(RIAP_EXIT_TEMP, "out of memory");
+  if (json_object_update(args, obj)) riap_err_die(111, "out of memory");
   json_decref(obj);
 }
