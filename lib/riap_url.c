@@ -16,14 +16,16 @@
 #define EXAMPLE_UNIX "riap+unix:/path/to/unix/socket//Foo/Bar/func"
 #define EXAMPLE_PIPE "riap+pipe:/path/to/prog//arg1/arg2//Foo/Bar/func"
 
-static int hexval(int c) {
+static int hexval(int c)
+{
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
-size_t riap_url_unescape(char *dest, const char *s, size_t n) {
+size_t riap_url_unescape(char *dest, const char *s, size_t n)
+{
   size_t i, j = 0;
   for (i = 0; i < n; ++i) {
     if (s[i] != '%') { dest[j++] = s[i]; continue; }
@@ -36,7 +38,8 @@ size_t riap_url_unescape(char *dest, const char *s, size_t n) {
   return j;
 }
 
-int riap_url_hasscheme(const char *s) {
+int riap_url_hasscheme(const char *s)
+{
   size_t i = 0;
   if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return 0;
   for (i = 1; s[i]; ++i) {
@@ -48,7 +51,8 @@ int riap_url_hasscheme(const char *s) {
   return 0;
 }
 
-void riap_url_free(struct riap_url *u) {
+void riap_url_free(struct riap_url *u)
+{
   size_t i;
   free(u->host);
   free(u->path);
@@ -63,7 +67,8 @@ void riap_url_free(struct riap_url *u) {
 
 /* a new string: the n bytes at s, percent-decoded; NULL with *bad set when
  * an escape is invalid (or out of memory, *bad clear) */
-static char *undup(const char *s, size_t n, int *bad) {
+static char *undup(const char *s, size_t n, int *bad)
+{
   char *d = malloc(n + 1);
   size_t len;
   *bad = 0;
@@ -75,7 +80,8 @@ static char *undup(const char *s, size_t n, int *bad) {
 }
 
 /* the first "//" at or after s[from], as an index; -1 when none */
-static long dslash(const char *s, size_t from) {
+static long dslash(const char *s, size_t from)
+{
   const char *p = strstr(s + from, "//");
   return p ? (long)(p - s) : -1;
 }
@@ -83,7 +89,8 @@ static long dslash(const char *s, size_t from) {
 #define FAIL(...) do { snprintf(msg, RIAP_URL_MSGMAX, __VA_ARGS__); goto fail; } while (0)
 #define NOMEM() FAIL("out of memory")
 
-static int parse_tcp(struct riap_url *u, const char *o, char *msg) {
+static int parse_tcp(struct riap_url *u, const char *o, char *msg)
+{
   const char *h, *he, *p, *pe;
   unsigned long port = 0;
   int bad;
@@ -122,7 +129,8 @@ fail:
   return 0;
 }
 
-static int parse_unix(struct riap_url *u, const char *o, char *msg) {
+static int parse_unix(struct riap_url *u, const char *o, char *msg)
+{
   long i = o[0] ? dslash(o, 1) : -1;
   int bad;
   size_t elen;
@@ -142,7 +150,8 @@ fail:
   return 0;
 }
 
-static int parse_pipe(struct riap_url *u, const char *o, char *msg) {
+static int parse_pipe(struct riap_url *u, const char *o, char *msg)
+{
   long i = o[0] ? dslash(o, 1) : -1, j;
   const char *a, *ae, *p;
   size_t n, k, elen;
@@ -185,7 +194,8 @@ fail:
   return 0;
 }
 
-int riap_url_parse(struct riap_url *u, const char *s, char *msg) {
+int riap_url_parse(struct riap_url *u, const char *s, char *msg)
+{
   const char *colon;
   size_t slen;
   int ok = 0;

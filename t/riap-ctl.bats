@@ -311,6 +311,11 @@ wait_supervised() { # the scanner has started the supervisor
   assert_output --partial "unknown command 'frobnicate'"
   run "$CTL" -d /nonexistent -t abc start
   assert_failure 100
+  assert_line --index 0 "riap-ctl: fatal: --timeout needs a number from 0 to 86400, not 'abc'"
+  assert_line --index 1 --partial "riap-ctl: usage: riap-ctl [-d SERVICEDIR"
+  run "$CTL" -d /nonexistent -i 61 status
+  assert_failure 100
+  assert_line --index 0 "riap-ctl: fatal: --interval needs a number from 0 to 60, not '61'"
   run "$CTL" -d "$BATS_TEST_TMPDIR" -p x.pid status
   assert_failure 100
   run "$CTL" -d "$BATS_TEST_TMPDIR" stop --json

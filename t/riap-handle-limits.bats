@@ -23,7 +23,8 @@ ask() {
   done < <(for r in "$@"; do printf 'j%s\r\n' "$r"; done | "$RH" "${opts[@]}" --log-fd 9 "$TREE" 9>/dev/null 2>/dev/null)
 }
 
-is() { # is N JQ: jq -e JQ holds on answer N
+is() { # is N JQ: jq -e JQ holds on answer N (jq -e holds on no input at all)
+  [ -n "${RESP[$1]}" ] || { echo "no answer $1"; false; } || return
   jq -e "$2" <<<"${RESP[$1]}" >/dev/null || { echo "answer $1 fails: $2"; echo "  ${RESP[$1]}"; false; }
 }
 
@@ -74,4 +75,23 @@ nested() { # nested N: N levels of arrays around a 1
   is 0 '.[0] == 500 and (.[1] | contains("/Nasty/spin")) and (.[1] | contains("signal"))'
   is 1 '.[0] == 200'
   [ "$SECONDS" -lt 10 ]
+}
+
+@test "--max-line and --max-output take k and M (times 1024, 1048576)" {
+  local pad; pad=$(head -c 5000 /dev/zero | tr '\0' x)
+  ask --max-line 4k -- "{\"action\":\"call\",\"uri\":\"/Nasty/echo\",\"args\":{\"a\":\"$pad\"}}"
+  is 0 '.[0] == 413'
+  ask --max-line 8k -- "{\"action\":\"call\",\"uri\":\"/Nasty/echo\",\"args\":{\"a\":\"$pad\"}}"
+  is 0 '.[0] == 200 and (.[2].a | length) == 5000'
+  ask --max-output 1k -- "{\"action\":\"call\",\"uri\":\"/Nasty/echo\",\"args\":{\"a\":\"$pad\"}}"
+  is 0 '.[0] == 500'
+  ask --max-output 1M --rlimit-as 1024M -- "{\"action\":\"call\",\"uri\":\"/Nasty/echo\",\"args\":{\"a\":\"$pad\"}}"
+  is 0 '.[0] == 200 and (.[2].a | length) == 5000'
+}
+
+@test "a bad size: what it needs, then the usage, exit 100" {
+  run "$RH" --max-output 2G "$TREE" </dev/null
+  [ "$status" = 100 ]
+  [ "${lines[0]}" = "riap-handle: fatal: --max-output needs a size from 1 to 1024M bytes (k: times 1024, M: times 1048576), not '2G'" ]
+  [ "${lines[1]%% \[*}" = "riap-handle: usage: riap-handle" ]
 }

@@ -62,8 +62,13 @@ seqcheck() { # FILE COUNT
   assert_equal "$status" 100
   run riap-log extra </dev/null
   assert_equal "$status" 100
-  run riap-log -s 12x </dev/null
+  run --separate-stderr riap-log -s 12x </dev/null
   assert_equal "$status" 100
+  assert_equal "${stderr_lines[0]}" "riap-log: fatal: --max-size needs a size from 1 to 1099511627776M bytes (k: times 1024, M: times 1048576), not '12x'"
+  assert_equal "${stderr_lines[1]%% \[*}" "riap-log: usage: riap-log"
+  run --separate-stderr riap-log -n 2k </dev/null
+  assert_equal "$status" 100
+  assert_equal "${stderr_lines[0]}" "riap-log: fatal: --max-files needs a number from 0 to 100000, not '2k'"
   run riap-log -t local </dev/null
   assert_equal "$status" 100
   run riap-log -a </dev/null

@@ -120,6 +120,31 @@ TRANSPORTS="tcp unix pipe"
   assert_equal "$status" 100
 }
 
+@test "a bad option value: what it needs, then the usage, exit 100" {
+  run riap --timeout abc call "$(url tcp /Math/mult)"
+  assert_equal "$status" 100
+  assert_line --index 0 "riap: fatal: --timeout needs a number from 0 to 2000000, not 'abc'"
+  assert_line --index 1 "riap: usage: riap [options] ACTION URL [NAME=VALUE ...]"
+  run riap --max-line 10 call "$(url tcp /Math/mult)"
+  assert_equal "$status" 100
+  assert_line --index 0 "riap: fatal: --max-line needs a size from 64 to 4096M bytes (k: times 1024, M: times 1048576), not '10'"
+  run riap --window 0 --stdin "$(url tcp /)" </dev/null
+  assert_equal "$status" 100
+  assert_line --index 0 "riap: fatal: --window needs a number from 1 to 1000000, not '0'"
+}
+
+@test "--max-line takes k and M: a result over 1k is refused, 4k and 1M let it through" {
+  local big; big=$(head -c 2000 /dev/zero | tr '\0' a)
+  run riap --max-line 1k --naked call "$(url pipe /Text/upper)" "text=$big"
+  assert_equal "$status" 111
+  run riap --max-line 4k --naked call "$(url pipe /Text/upper)" "text=$big"
+  assert_success
+  assert_equal "${#output}" 2000
+  run riap --max-line 1M --naked call "$(url tcp /Text/upper)" "text=$big"
+  assert_success
+  assert_equal "${#output}" 2000
+}
+
 @test "bad URLs exit 100 and say what is wrong with an example" {
   run riap info http://localhost/
   assert_equal "$status" 100

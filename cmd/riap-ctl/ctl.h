@@ -4,10 +4,9 @@
 #ifndef CTL_H
 #define CTL_H
 #include <stddef.h>
+#include "riap_err.h"    /* riap_err_die, riap_err_info */
 
 #define EXIT_DOWN 1      /* status: not running */
-#define EXIT_USAGE 100
-#define EXIT_FAIL 111
 
 enum sv_kind { SV_NONE, SV_S6, SV_RUNIT, SV_PIDFILE };
 
@@ -48,10 +47,6 @@ struct backend {
 extern const struct backend backend_s6, backend_runit, backend_pidfile;
 
 /* main.c */
-/* die_step: "riap-ctl: fatal: STEP: message" on fd 2, exit code. */
-void die_step(int code, const char *step, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
-/* note: "riap-ctl: MESSAGE" on fd 2. */
-void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* run_prog: runs argv (stdout captured into out when not NULL); dies with
  * step when it cannot be started; returns its exit code (-1: killed). */
 int run_prog(const char *step, char *const argv[], char *out, size_t size);

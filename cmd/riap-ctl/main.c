@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <errmsg.h>
 #include "riap_envdir.h"
+#include "riap_opt.h"
 #include "riap_spawn.h"
 #include "ctl.h"
 
@@ -24,38 +25,6 @@ struct conf C;
 static const char *const scandirs[] = {   /* where a service named riap usually is */
   "/run/service/riap", "/service/riap", "/etc/service/riap", "/var/service/riap", 0
 };
-
-void die_step(int code, const char *step, const char *fmt, ...)
-{
-  va_list ap;
-  char msg[1024];
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "riap-ctl: fatal: %s: %s\n", step, msg);
-  exit(code);
-}
-
-void note(const char *fmt, ...)
-{
-  va_list ap;
-  char msg[1024];
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "riap-ctl: %s\n", msg);
-}
-
-static void usage(const char *fmt, const char *what)
-{
-  if (fmt) {
-    fprintf(stderr, "riap-ctl: fatal: ");
-    fprintf(stderr, fmt, what);
-    fputc('\n', stderr);
-  }
-  fprintf(stderr, "riap-ctl: usage: %s\n", USAGE);
-  exit(EXIT_USAGE);
-}
 
 static void help(void)
 {
@@ -111,22 +80,9 @@ int run_prog(const char *step, char *const argv[], char *out, size_t size)
 {
   size_t len;
   int st = riap_spawn_wait(argv, out, size, &len);
-  if (st < 0) die_step(EXIT_FAIL, step, "unable to run %s: %s", argv[0], strerror(errno));
+  if (st < 0) riap_err_die(111, "%s: unable to run %s: %s", step, argv[0], strerror(errno));
   if (out) while (len && (out[len - 1] == '\n' || out[len - 1] == ' ')) out[--len] = 0;
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static double number(const char *opt, const char *s, double max)
-{
-  char *end;
-  double d;
-  errno = 0;
-  d = strtod(s, &end);
-  if (!*s || *end || errno || d < 0 || d > max) {
-    fprintf(stderr, "riap-ctl: fatal: %s needs a number of seconds from 0 to %g, not '%.40s'\n", opt, max, s);
-    usage(0, 0);
-  }
-  return d;
 }
 
 static int is_dir(const char *p)
@@ -193,34 +149,25 @@ static void drain(const struct backend *b, const char *cmd)
   struct svstate st;
   memset(&st, 0, sizeof st);
   b->state(&st);
-  if (!st.known) die_step(EXIT_FAIL, cmd, "%s", st.why);
-  if (!st.up || st.pid <= 0) die_step(EXIT_FAIL, cmd, "not running: nothing to %s", cmd);
+  if (!st.known) riap_err_die(111, "%s: %s", cmd, st.why);
+  if (!st.up || st.pid <= 0) riap_err_die(111, "%s: not running: nothing to %s", cmd, cmd);
   if (kill((pid_t)st.pid, strcmp(cmd, "drain") ? SIGUSR2 : SIGUSR1) < 0)
-    die_step(EXIT_FAIL, cmd, "unable to signal pid %ld: %s", st.pid, strerror(errno));
-  note("%s: pid %ld %s", cmd, st.pid, strcmp(cmd, "drain") ? "serves health checks again"
+    riap_err_die(111, "%s: unable to signal pid %ld: %s", cmd, st.pid, strerror(errno));
+  riap_err_info("%s: pid %ld %s", cmd, st.pid, strcmp(cmd, "drain") ? "serves health checks again"
        : "now fails the balancer's health checks; stop it once the balancer has taken it out");
 }
 
-int main(int argc, char **argv)
+/* the options, the command (returned) and, after --, the program to start */
+static const char *options(int argc, char **argv, const char **sbopt)
 {
   static const struct option longopts[] = {
-    { "service", required_argument, 0, 'd' },
-    { "pid-file", required_argument, 0, 'p' },
-    { "scoreboard", required_argument, 0, 'b' },
-    { "timeout", required_argument, 0, 't' },
-    { "interval", required_argument, 0, 'i' },
-    { "json", no_argument, 0, 'j' },
-    { "help", no_argument, 0, 'h' },
-    { "version", no_argument, 0, 'V' },
-    { 0, 0, 0, 0 }
+    { "service", 1, 0, 'd' }, { "pid-file", 1, 0, 'p' }, { "scoreboard", 1, 0, 'b' },
+    { "timeout", 1, 0, 't' }, { "interval", 1, 0, 'i' }, { "json", 0, 0, 'j' },
+    { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
   };
-  const char *cmd = 0, *sbopt = 0;
-  const struct backend *b = 0;
-  int unsure = 0;
-  int opt, i, dd;
+  const char *cmd = 0;
+  int opt, dd;
 
-  C.timeout_ms = 30000;
-  C.interval = 1;
   /* options and the command come before --, the program (pid-file start and
    * restart) after it */
   for (dd = 1; dd < argc && strcmp(argv[dd], "--"); dd++) {}
@@ -230,47 +177,49 @@ int main(int argc, char **argv)
     switch (opt) {
       case 'd': C.dir = optarg; break;
       case 'p': C.pidfile = optarg; break;
-      case 'b': sbopt = optarg; break;
-      case 't': C.timeout_ms = (int)(number("-t", optarg, 86400) * 1000); break;
-      case 'i': C.interval = number("-i", optarg, 60); break;
+      case 'b': *sbopt = optarg; break;
+      case 't': C.timeout_ms = (int)riap_opt_ms(USAGE, "--timeout", optarg, 0, 86400); break;
+      case 'i': C.interval = riap_opt_number(USAGE, "--interval", optarg, 0, 60); break;
       case 'j': C.json = 1; break;
       case 'h': help(); break;
-      case 'V': printf("riap-ctl %s\n", RIAP_VERSION); return 0;
-      default: usage("unknown option or missing value: %s", argv[optind - 1]);
+      case 'V': printf("riap-ctl %s\n", RIAP_VERSION); exit(0);
+      default: riap_err_usage(USAGE, "unknown option or missing value: %s", argv[optind - 1]);
     }
   }
   if (optind < dd) cmd = argv[optind];
-  if (optind + 1 < dd) usage("one command only, not also '%s'", argv[optind + 1]);
-  if (!cmd) usage("no command: start, stop, restart, reload or status%s", "");
+  if (optind + 1 < dd) riap_err_usage(USAGE, "one command only, not also '%s'", argv[optind + 1]);
+  if (!cmd) riap_err_usage(USAGE, "no command: start, stop, restart, reload or status");
   if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "restart") && strcmp(cmd, "reload")
       && strcmp(cmd, "drain") && strcmp(cmd, "undrain") && strcmp(cmd, "status"))
-    usage("unknown command '%s' (start, stop, restart, reload, drain, undrain, status)", cmd);
-  if (C.dir && C.pidfile) usage("give -d SERVICEDIR or -p PIDFILE, not both%s", "");
+    riap_err_usage(USAGE, "unknown command '%s' (start, stop, restart, reload, drain, undrain, status)", cmd);
+  if (C.dir && C.pidfile) riap_err_usage(USAGE, "give -d SERVICEDIR or -p PIDFILE, not both");
   if (C.cmd && !*C.cmd) C.cmd = 0;
   if (C.cmd && (!C.pidfile || (strcmp(cmd, "start") && strcmp(cmd, "restart"))))
-    usage("a command after -- is for start and restart with -p PIDFILE only%s", "");
-  if (C.json && strcmp(cmd, "status")) usage("--json is for status only%s", "");
+    riap_err_usage(USAGE, "a command after -- is for start and restart with -p PIDFILE only");
+  if (C.json && strcmp(cmd, "status")) riap_err_usage(USAGE, "--json is for status only");
+  return cmd;
+}
 
-  if (!C.dir && !C.pidfile) {
-    const char *e = getenv("RIAP_SERVICE_DIR");
-    if (e && *e) C.dir = e;
-    else {
-      for (i = 0; scandirs[i]; i++) if (is_dir(scandirs[i])) { C.dir = scandirs[i]; break; }
-      if (!C.dir)
-        usage("no service directory: give -d SERVICEDIR or -p PIDFILE, or set RIAP_SERVICE_DIR "
-              "(none of /run/service/riap, /service/riap, /etc/service/riap, /var/service/riap exists)%s", "");
-    }
-  }
-  if (C.dir && !is_dir(C.dir))
-    die_step(EXIT_FAIL, cmd, "%s: %s", C.dir, errno == ENOTDIR || !errno ? "not a directory" : strerror(errno));
-  scoreboard_path(sbopt);
+/* without -d or -p: $RIAP_SERVICE_DIR, else the first usual place */
+static void default_dir(void)
+{
+  const char *e = getenv("RIAP_SERVICE_DIR");
+  int i;
+  if (e && *e) { C.dir = e; return; }
+  for (i = 0; scandirs[i]; i++) if (is_dir(scandirs[i])) { C.dir = scandirs[i]; return; }
+  riap_err_usage(USAGE, "no service directory: give -d SERVICEDIR or -p PIDFILE, or set RIAP_SERVICE_DIR "
+        "(none of /run/service/riap, /service/riap, /etc/service/riap, /var/service/riap exists)");
+}
 
-  if (C.pidfile) { C.kind = SV_PIDFILE; b = &backend_pidfile; }
-  else {
-    C.kind = which_supervisor(C.dir, &unsure);
-    b = backend_of(C.kind);
-  }
-  if (!C.pidfile && (unsure || (!b && strcmp(cmd, "stop") && strcmp(cmd, "status")))) {
+/* the backend for C.dir (or the pid file), NULL when no supervisor runs it */
+static const struct backend *backend_find(const char *cmd)
+{
+  const struct backend *b;
+  int unsure = 0;
+  if (C.pidfile) { C.kind = SV_PIDFILE; return &backend_pidfile; }
+  C.kind = which_supervisor(C.dir, &unsure);
+  b = backend_of(C.kind);
+  if (unsure || (!b && strcmp(cmd, "stop") && strcmp(cmd, "status"))) {
     /* a scanner picks a new service up within seconds, and its supervisor
      * marks the directory as its own a moment later: wait for both (status
      * waits for the mark only, and a second at most: it reports, it does
@@ -283,10 +232,27 @@ int main(int argc, char **argv)
       b = backend_of(C.kind);
     }
   }
+  return b;
+}
+
+int main(int argc, char **argv)
+{
+  const char *cmd, *sbopt = 0;
+  const struct backend *b;
+
+  errmsg_iam("riap-ctl");
+  C.timeout_ms = 30000;
+  C.interval = 1;
+  cmd = options(argc, argv, &sbopt);
+  if (!C.dir && !C.pidfile) default_dir();
+  if (C.dir && !is_dir(C.dir))
+    riap_err_die(111, "%s: %s: %s", cmd, C.dir, errno == ENOTDIR || !errno ? "not a directory" : strerror(errno));
+  scoreboard_path(sbopt);
+  b = backend_find(cmd);
   if (!strcmp(cmd, "status")) return status(b);
   if (!b)
-    die_step(EXIT_FAIL, cmd, "no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
-             "(supervise/ not found)", C.dir);
+    riap_err_die(111, "%s: no supervisor runs %s: link it into a scan directory of s6-svscan or runsvdir "
+                 "(supervise/ not found)", cmd, C.dir);
   if (!strcmp(cmd, "start")) b->start();
   else if (!strcmp(cmd, "stop")) b->stop();
   else if (!strcmp(cmd, "restart")) b->restart();

@@ -61,11 +61,11 @@ static void pf_start(void)
   char **argv;
   int n, i, has_pid = 0, has_daemon = 0, has_sb = 0, rc;
   if (pid && pid_alive(pid)) {
-    note("start: already running as pid %ld (%s): not starting another", pid, C.pidfile);
+    riap_err_info("start: already running as pid %ld (%s): not starting another", pid, C.pidfile);
     return;
   }
   if (!C.cmd)
-    die_step(EXIT_USAGE, "start", "with -p PIDFILE, give the command: riap-ctl -p %s start -- riap-listen [options] -- riap-handle ROOT", C.pidfile);
+    riap_err_die(100, "start: with -p PIDFILE, give the command: riap-ctl -p %s start -- riap-listen [options] -- riap-handle ROOT", C.pidfile);
   for (n = 0; C.cmd[n]; n++) {
     if (!strcmp(C.cmd[n], "--")) break;
     if (!strcmp(C.cmd[n], "--pid-path") || !strncmp(C.cmd[n], "--pid-path=", 11)) has_pid = 1;
@@ -74,7 +74,7 @@ static void pf_start(void)
   }
   while (C.cmd[n]) n++;
   argv = calloc((size_t)n + 6, sizeof *argv);
-  if (!argv) die_step(EXIT_FAIL, "start", "out of memory");
+  if (!argv) riap_err_die(111, "start: out of memory");
   i = 0;
   argv[i++] = C.cmd[0];
   if (!has_daemon) argv[i++] = "--daemonize";
@@ -83,9 +83,9 @@ static void pf_start(void)
   memcpy(argv + i, C.cmd + 1, (size_t)n * sizeof *argv);    /* n-1 entries and the NULL */
   rc = run_prog("start", argv, 0, 0);
   free(argv);
-  if (rc) die_step(EXIT_FAIL, "start", "%s exited %d before it was ready", C.cmd[0], rc);
+  if (rc) riap_err_die(111, "start: %s exited %d before it was ready", C.cmd[0], rc);
   pid = read_pid(why, sizeof why);
-  if (!pid || !pid_alive(pid)) die_step(EXIT_FAIL, "start", "%s returned, but %s", C.cmd[0], pid ? "its pid is not running" : why);
+  if (!pid || !pid_alive(pid)) riap_err_die(111, "start: %s returned, but %s", C.cmd[0], pid ? "its pid is not running" : why);
   wait_ready("start", pid, 0, 0, t0);
 }
 
@@ -95,13 +95,13 @@ static void pf_stop(void)
   long pid = read_pid(why, sizeof why);
   double t0 = now_s();
   if (!pid || !pid_alive(pid)) {
-    note("stop: not running (%s)", pid ? "its pid is gone" : why);
+    riap_err_info("stop: not running (%s)", pid ? "its pid is gone" : why);
     return;
   }
-  if (kill((pid_t)pid, SIGTERM) < 0) die_step(EXIT_FAIL, "stop", "unable to send TERM to pid %ld: %s", pid, strerror(errno));
+  if (kill((pid_t)pid, SIGTERM) < 0) riap_err_die(111, "stop: unable to send TERM to pid %ld: %s", pid, strerror(errno));
   while (pid_alive(pid)) {
     if ((now_s() - t0) * 1000 >= C.timeout_ms)
-      die_step(EXIT_FAIL, "stop", "pid %ld still running %.1f s after TERM", pid, C.timeout_ms / 1000.0);
+      riap_err_die(111, "stop: pid %ld still running %.1f s after TERM", pid, C.timeout_ms / 1000.0);
     msleep(20);
   }
 }
@@ -109,7 +109,7 @@ static void pf_stop(void)
 static void pf_restart(void)
 {
   if (!C.cmd)
-    die_step(EXIT_USAGE, "restart", "with -p PIDFILE, give the command: riap-ctl -p %s restart -- riap-listen [options] -- riap-handle ROOT", C.pidfile);
+    riap_err_die(100, "restart: with -p PIDFILE, give the command: riap-ctl -p %s restart -- riap-listen [options] -- riap-handle ROOT", C.pidfile);
   pf_stop();
   pf_start();
 }
@@ -120,9 +120,9 @@ static void pf_reload(void)
   long pid = read_pid(why, sizeof why), lpid = 0;
   double t0 = now_s();
   unsigned gen;
-  if (!pid || !pid_alive(pid)) die_step(EXIT_FAIL, "reload", "not running: %s", pid ? "its pid is gone" : why);
+  if (!pid || !pid_alive(pid)) riap_err_die(111, "reload: not running: %s", pid ? "its pid is gone" : why);
   gen = sb_generation(&lpid);
-  if (kill((pid_t)pid, SIGHUP) < 0) die_step(EXIT_FAIL, "reload", "unable to send HUP to pid %ld: %s", pid, strerror(errno));
+  if (kill((pid_t)pid, SIGHUP) < 0) riap_err_die(111, "reload: unable to send HUP to pid %ld: %s", pid, strerror(errno));
   if (gen && lpid == pid) wait_ready("reload", pid, gen + 1, 0, t0);
 }
 

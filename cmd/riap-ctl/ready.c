@@ -110,9 +110,9 @@ void wait_ready(const char *step, long pid, unsigned gen, int probe, double t0)
     } else {
       snprintf(why, sizeof why, "no worker of generation %u ready in the scoreboard %.400s", gen ? gen : 1, C.sbpath);
     }
-    if (pid > 0 && !pid_alive(pid)) die_step(EXIT_FAIL, step, "riap-listen (pid %ld) died before it was ready", pid);
+    if (pid > 0 && !pid_alive(pid)) riap_err_die(111, "%s: riap-listen (pid %ld) died before it was ready", step, pid);
     if ((now_s() - t0) * 1000 >= C.timeout_ms)
-      die_step(EXIT_FAIL, step, "not ready after %.1f s: %s", C.timeout_ms / 1000.0, why);
+      riap_err_die(111, "%s: not ready after %.1f s: %s", step, C.timeout_ms / 1000.0, why);
     msleep(50);
   }
 }

@@ -71,7 +71,7 @@ static void sv(const char *step, const char *cmd, int wait)
   argv[n++] = (char *)C.dir;
   argv[n] = 0;
   rc = run_prog(step, argv, out, sizeof out);   /* "ok: run: ..." is not for the user */
-  if (rc) die_step(EXIT_FAIL, step, "sv %s %s failed (exit %d): %s", cmd, C.dir, rc, out);
+  if (rc) riap_err_die(111, "%s: sv %s %s failed (exit %d): %s", step, cmd, C.dir, rc, out);
 }
 
 static void up_and_wait(const char *step, long old, double t0)
@@ -79,10 +79,10 @@ static void up_and_wait(const char *step, long old, double t0)
   struct svstate st;
   for (;;) {
     runit_state(&st);
-    if (!st.known) die_step(EXIT_FAIL, step, "%s", st.why);
+    if (!st.known) riap_err_die(111, "%s: %s", step, st.why);
     if (st.up && st.pid != old) break;
     if ((now_s() - t0) * 1000 >= C.timeout_ms)
-      die_step(EXIT_FAIL, step, "%s did not come up within %.1f s", C.dir, C.timeout_ms / 1000.0);
+      riap_err_die(111, "%s: %s did not come up within %.1f s", step, C.dir, C.timeout_ms / 1000.0);
     msleep(20);
   }
   wait_ready(step, st.pid, 0, 1, t0);
@@ -99,7 +99,7 @@ static void known_state(const char *step, struct svstate *st)
   for (;;) {
     runit_state(st);
     if (st->known) return;
-    if ((now_s() - t0) * 1000 >= limit_ms) die_step(EXIT_FAIL, step, "%s", st->why);
+    if ((now_s() - t0) * 1000 >= limit_ms) riap_err_die(111, "%s: %s", step, st->why);
     msleep(20);
   }
 }
@@ -137,7 +137,7 @@ static void runit_reload(void)
   unsigned gen;
   long lpid = 0;
   known_state("reload", &st);
-  if (!st.up) die_step(EXIT_FAIL, "reload", "%s is down: nothing to reload (use start)", C.dir);
+  if (!st.up) riap_err_die(111, "reload: %s is down: nothing to reload (use start)", C.dir);
   gen = sb_generation(&lpid);
   sv("reload", "hup", 0);
   if (gen && lpid == st.pid) wait_ready("reload", st.pid, gen + 1, 0, t0);

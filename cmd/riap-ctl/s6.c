@@ -85,9 +85,9 @@ static void svc(const char *step, const char *wait, const char *cmdopt)
   argv[n] = 0;
   rc = run_prog(step, argv, 0, 0);
   if (rc == 0) return;
-  if (rc == 99) die_step(EXIT_FAIL, step, "s6-svc %s %s: timed out after %.1f s", cmdopt, C.dir, C.timeout_ms / 1000.0);
-  if (rc == 1 && wait) die_step(EXIT_FAIL, step, "s6-svc %s %s: the service failed permanently (see its log)", cmdopt, C.dir);
-  die_step(EXIT_FAIL, step, "s6-svc %s %s failed (exit %d)", cmdopt, C.dir, rc);
+  if (rc == 99) riap_err_die(111, "%s: s6-svc %s %s: timed out after %.1f s", step, cmdopt, C.dir, C.timeout_ms / 1000.0);
+  if (rc == 1 && wait) riap_err_die(111, "%s: s6-svc %s %s: the service failed permanently (see its log)", step, cmdopt, C.dir);
+  riap_err_die(111, "%s: s6-svc %s %s failed (exit %d)", step, cmdopt, C.dir, rc);
 }
 
 /* s6-svc -w reads supervise/status, which s6-supervise writes only once it
@@ -100,7 +100,7 @@ static void wait_supervise(const char *step)
   snprintf(status, sizeof status, "%s/supervise/status", C.dir);
   while (access(status, F_OK) < 0 && errno == ENOENT) {   /* EACCES: not ours to wait on; s6-svc will say */
     if (waited >= C.timeout_ms)
-      die_step(EXIT_FAIL, step, "no s6-supervise runs %s (no supervise/status after %.1f s)", C.dir,
+      riap_err_die(111, "%s: no s6-supervise runs %s (no supervise/status after %.1f s)", step, C.dir,
                C.timeout_ms / 1000.0);
     msleep(50);
     waited += 50;
@@ -124,7 +124,7 @@ static void s6_restart(void)
   struct svstate st;
   wait_supervise("restart");
   s6_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "restart", "%s", st.why);
+  if (!st.known) riap_err_die(111, "restart: %s", st.why);
   if (!st.up) { svc("restart", "-wU", "-u"); return; }
   svc("restart", "-wR", "-r");
   s6_state(&st);
@@ -138,8 +138,8 @@ static void s6_reload(void)
   long lpid = 0;
   double t0 = now_s();
   s6_state(&st);
-  if (!st.known) die_step(EXIT_FAIL, "reload", "%s", st.why);
-  if (!st.up) die_step(EXIT_FAIL, "reload", "%s is down: nothing to reload (use start)", C.dir);
+  if (!st.known) riap_err_die(111, "reload: %s", st.why);
+  if (!st.up) riap_err_die(111, "reload: %s is down: nothing to reload (use start)", C.dir);
   gen = sb_generation(&lpid);
   svc("reload", 0, "-h");
   if (gen && lpid == st.pid) wait_ready("reload", st.pid, gen + 1, 0, t0);

@@ -102,15 +102,15 @@ static void options(int argc, char **argv, struct server *s, struct riap_req_lim
   while ((opt = getopt_long(argc, argv, "+t:hV", longopts, 0)) != -1) {
     switch (opt) {
       case 't': s->timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400) * 1000); break;
-      case 'L': s->max_line = (size_t)riap_opt_number(USAGE, "--max-line", optarg, 16, 1 << 30); break;
+      case 'L': s->max_line = (size_t)riap_opt_size(USAGE, "--max-line", optarg, 16, 1 << 30); break;
       case 'c': s->call_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--call-timeout", optarg, 0.001, 86400) * 1000); break;
-      case 'O': s->max_output = (size_t)riap_opt_number(USAGE, "--max-output", optarg, 1, 1 << 30); break;
+      case 'O': s->max_output = (size_t)riap_opt_size(USAGE, "--max-output", optarg, 1, 1 << 30); break;
       case 'l': s->log_fd = (int)riap_opt_number(USAGE, "--log-fd", optarg, 0, 1 << 20); break;
       case 'P': s->start_persistent = 1; break;
       case 'D': lim->max_depth = (unsigned)riap_opt_number(USAGE, "--max-depth", optarg, 1, 10000); break;
       case 'A': lim->max_args = (unsigned)riap_opt_number(USAGE, "--max-args", optarg, 1, 1000000); break;
       case 1001: s->limits.cpu_s = (unsigned long)riap_opt_number(USAGE, "--rlimit-cpu", optarg, 0, 1e9); break;
-      case 1002: s->limits.as_bytes = (unsigned long long)riap_opt_number(USAGE, "--rlimit-as", optarg, 0, 1e15); break;
+      case 1002: s->limits.as_bytes = riap_opt_size(USAGE, "--rlimit-as", optarg, 0, 1000000000000000ULL); break;
       case 1003: s->limits.nofile = (unsigned long)riap_opt_number(USAGE, "--rlimit-nofile", optarg, 0, 1e7); break;
       case 1004: s->limits.nproc = (unsigned long)riap_opt_number(USAGE, "--rlimit-nproc", optarg, 0, 1e7); break;
       case 1005: s->read_timeout_ms = (unsigned long)(riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400) * 1000); break;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_accessrec.h"
+#include "riap_log.h"
 #include "riap_time.h"
 #include "riap_json.h"
 #include "handle.h"
@@ -35,21 +36,6 @@ struct conn {
 static double seconds(const struct timespec *a, const struct timespec *b)
 {
   return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-  while (n) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) { struct pollfd p = { fd, POLLOUT, 0 }; poll(&p, 1, -1); continue; }
-      return 0;
-    }
-    s += w;
-    n -= (size_t)w;
-  }
-  return 1;
 }
 
 /* writes to the client within --write-timeout: a socket with MSG_DONTWAIT
@@ -125,7 +111,7 @@ static void log_access(struct conn *c, const struct riap_req *q, const struct re
   a.treq = seconds(&c->t_first, t_eol);
   a.tres = seconds(t_eol, &t_done);
   n = riap_accessrec_fmt(line, &a);
-  if (!write_all(c->srv->log_fd, line, n)) { /* the log is gone: keep serving, nothing to say it on */ }
+  if (riap_log_write(c->srv->log_fd, line, n) < n) { /* the log is gone: keep serving, nothing to say it on */ }
   free(args.s);
 }
 

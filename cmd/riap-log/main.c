@@ -6,13 +6,14 @@
 #include "riap_time.h"
 #include "format.h"
 #include "riap_accessrec.h"
+#include "riap_opt.h"
 #include <errmsg.h>
-#include <scan.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -22,10 +23,11 @@
 
 #define IN_MAX 65536              /* longest input line; longer ones are split */
 #define STOP_WAIT_MS 2000         /* after SIGTERM: wait for the rest of a line begun */
+#define SIZE_MAX_OPT (1ULL << 60)    /* largest -s, -b: no limit really */
+#define USAGE "riap-log [-a DEST] [-e DEST] [-f perl|json|tsv] [-t iso|tai64n|none] [-s BYTES] [-n COUNT] [-b BYTES] [-r SECONDS] [-y]"
 
 static const char usage_text[] =
-  "usage: riap-log [-a DEST] [-e DEST] [-f perl|json|tsv] [-t iso|tai64n|none]\n"
-  "                [-s BYTES] [-n COUNT] [-b BYTES] [-r SECONDS] [-y]\n"
+  "usage: " USAGE "\n"
   "  -a, --access DEST      access log (default -: stdout)\n"
   "  -e, --error DEST       error log (default -: stdout)\n"
   "      DEST: - for stdout, DIR/ or an existing directory for a rotated\n"
@@ -43,19 +45,7 @@ static const char usage_text[] =
 static void usage(const char *why, const char *what)
 {
   carp("fatal: ", why, what);
-  if (write(2, usage_text, (size_t)(strchr(usage_text, '\n') - usage_text + 1))) {}
-  exit(100);
-}
-
-/* A whole number, optionally with k or M (times 1024). */
-static unsigned long number(const char *opt, const char *s, unsigned long min)
-{
-  unsigned long u;
-  size_t n = scan_ulong(s, &u);
-  if (n && s[n] == 'k' && !s[n + 1] && u < (1UL << 40)) u <<= 10, ++n;
-  else if (n && s[n] == 'M' && !s[n + 1] && u < (1UL << 30)) u <<= 20, ++n;
-  if (!n || s[n] || u < min) usage("bad number for ", opt);
-  return u;
+  die(100, "usage: ", USAGE);
 }
 
 
@@ -134,7 +124,15 @@ static void opendest(struct dest *d)
   dest_fail(d, riap_time_monoms(), "open");
 }
 
-int main(int argc, char **argv)
+struct opts {
+  const char *aspec, *espec;        /* -a, -e */
+  unsigned long long maxsize;       /* -s */
+  unsigned maxfiles, retry;         /* -n, -r */
+  size_t bound;                     /* -b */
+  int dofsync;                      /* -y */
+};
+
+static void options(int argc, char **argv, struct opts *o)
 {
   static const struct option longopts[] = {
     { "access", 1, 0, 'a' }, { "error", 1, 0, 'e' }, { "format", 1, 0, 'f' },
@@ -142,18 +140,12 @@ int main(int argc, char **argv)
     { "buffer-size", 1, 0, 'b' }, { "retry", 1, 0, 'r' }, { "fsync", 0, 0, 'y' },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
-  const char *aspec = "-", *espec = "-";
-  unsigned long maxsize = 1000000, maxfiles = 10, bound = 1 << 20, retry = 5;
-  int dofsync = 0, c, sfd, reading = 1, stopping = 0;
-  long long deadline = 0;
-  sigset_t set;
-
-  errmsg_iam("riap-log");
+  int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":a:e:f:t:s:n:b:r:yhV", longopts, 0)) != -1) {
     switch (c) {
-    case 'a': aspec = optarg; break;
-    case 'e': espec = optarg; break;
+    case 'a': o->aspec = optarg; break;
+    case 'e': o->espec = optarg; break;
     case 'f':
       if (!strcmp(optarg, "perl")) format = FORMAT_PERL;
       else if (!strcmp(optarg, "json")) format = FORMAT_JSON;
@@ -166,34 +158,43 @@ int main(int argc, char **argv)
       else if (!strcmp(optarg, "none")) stamp = STAMP_NONE;
       else usage("unknown timestamp style: ", optarg);
       break;
-    case 's': maxsize = number("--max-size", optarg, 1); break;
-    case 'n': maxfiles = number("--max-files", optarg, 0); break;
-    case 'b': bound = number("--buffer-size", optarg, 4096); break;
-    case 'r': retry = number("--retry", optarg, 1); break;
-    case 'y': dofsync = 1; break;
-    case 'h': fputs(usage_text, stdout); return 0;
-    case 'V': puts("riap-log " RIAP_VERSION); return 0;
+    case 's': o->maxsize = riap_opt_size(USAGE, "--max-size", optarg, 1, SIZE_MAX_OPT); break;
+    case 'n': o->maxfiles = (unsigned)riap_opt_number(USAGE, "--max-files", optarg, 0, 100000); break;
+    case 'b': o->bound = (size_t)riap_opt_size(USAGE, "--buffer-size", optarg, 4096, SIZE_MAX_OPT); break;
+    case 'r': o->retry = (unsigned)riap_opt_number(USAGE, "--retry", optarg, 1, 3600); break;
+    case 'y': o->dofsync = 1; break;
+    case 'h': fputs(usage_text, stdout); exit(0);
+    case 'V': puts("riap-log " RIAP_VERSION); exit(0);
     case ':': usage("missing argument for ", argv[optind - 1]); break;
     default: usage("unknown option: ", argv[optind - 1]);
     }
   }
   if (optind < argc) usage("unexpected argument: ", argv[optind]);
-  if (maxfiles > 100000 || retry > 3600) usage("number out of range", "");
+}
 
-  if (!strcmp(aspec, espec)) {
+/* Opens the logs: one dest when both go to the same place. */
+static void setup(const struct opts *o)
+{
+  if (!strcmp(o->aspec, o->espec)) {
     err = acc;
-    setdest(acc, aspec, bound, FORMAT_ACCESS_MAX > IN_MAX + FORMAT_STAMP_MAX + 1 ? FORMAT_ACCESS_MAX : IN_MAX + FORMAT_STAMP_MAX + 1);
+    setdest(acc, o->aspec, o->bound, FORMAT_ACCESS_MAX > IN_MAX + FORMAT_STAMP_MAX + 1 ? FORMAT_ACCESS_MAX : IN_MAX + FORMAT_STAMP_MAX + 1);
   } else {
-    setdest(acc, aspec, bound, FORMAT_ACCESS_MAX);
-    setdest(err, espec, bound, IN_MAX + FORMAT_STAMP_MAX + 1);
+    setdest(acc, o->aspec, o->bound, FORMAT_ACCESS_MAX);
+    setdest(err, o->espec, o->bound, IN_MAX + FORMAT_STAMP_MAX + 1);
   }
-  acc->maxsize = err->maxsize = maxsize;
-  acc->maxfiles = err->maxfiles = (unsigned)maxfiles;
-  acc->fsync_each = err->fsync_each = dofsync;
-  acc->retry = err->retry = (unsigned)retry;
+  acc->maxsize = err->maxsize = o->maxsize;
+  acc->maxfiles = err->maxfiles = o->maxfiles;
+  acc->fsync_each = err->fsync_each = o->dofsync;
+  acc->retry = err->retry = o->retry;
   opendest(acc);
   if (err != acc) opendest(err);
+}
 
+/* SIGTERM, SIGINT, SIGHUP come through the fd it returns. */
+static int signals_fd(void)
+{
+  sigset_t set;
+  int sfd;
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -201,6 +202,15 @@ int main(int argc, char **argv)
   sigaddset(&set, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &set, 0) < 0 || (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
     diesys(111, "fatal: unable to set up signals");
+  return sfd;
+}
+
+/* Reads, formats and writes until stdin ends (or a signal stops it) and
+ * every line is written. */
+static void run(int sfd)
+{
+  int reading = 1, stopping = 0;
+  long long deadline = 0;
 
   for (;;) {
     struct pollfd p[2];
@@ -255,7 +265,17 @@ int main(int argc, char **argv)
       }
     }
   }
+}
 
-  if (dofsync && (dest_sync(acc) < 0 || (err != acc && dest_sync(err) < 0))) diesys(111, "fatal: unable to fsync logs");
+int main(int argc, char **argv)
+{
+  struct opts o = { .aspec = "-", .espec = "-", .maxsize = 1000000, .maxfiles = 10,
+                    .retry = 5, .bound = 1 << 20, .dofsync = 0 };
+
+  errmsg_iam("riap-log");
+  options(argc, argv, &o);
+  setup(&o);
+  run(signals_fd());
+  if (o.dofsync && (dest_sync(acc) < 0 || (err != acc && dest_sync(err) < 0))) diesys(111, "fatal: unable to fsync logs");
   return 0;
 }

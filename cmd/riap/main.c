@@ -5,12 +5,13 @@
  * See doc/riap.1. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <errmsg.h>
+#include "riap_opt.h"
 #include "riap.h"
 
 #include "riap_version.h"
@@ -67,80 +68,27 @@ static const char help_text[] =
   "Exit: 0 for a 2xx status, status-300 for 400-555 (404 -> 104), 99 for\n"
   "others, 100 usage, 111 connection or system failure. See riap(1).\n";
 
-static void vmsg(const char *kind, const char *fmt, va_list ap) {
-  char buf[2048];
-  int n = snprintf(buf, sizeof buf, "riap: %s", kind);
-  vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-  strcat(buf, "\n");
-  if (write(2, buf, strlen(buf)) < 0) {}
-}
-
-void fatal(int code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vmsg("fatal: ", fmt, ap);
-  va_end(ap);
-  exit(code);
-}
-
-void warn(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vmsg("warning: ", fmt, ap);
-  va_end(ap);
-}
-
-void usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vmsg("fatal: ", fmt, ap);
-  va_end(ap);
-  if (write(2, usage_text, sizeof usage_text - 1) < 0) {}
-  exit(EXIT_USAGE);
-}
-
-/* seconds (fractions allowed) as milliseconds; zero_none: 0 means -1 */
-static int seconds(const char *opt, const char *s, int zero_none) {
-  char *end;
-  double d;
-  errno = 0;
-  d = strtod(s, &end);
-  if (!*s || *end || errno || !(d >= 0) || d > 2000000) usage_error("bad number of seconds for --%s: %s", opt, s);
-  if (d == 0 && zero_none) return -1;
-  return (int)(d * 1000 + 0.5);
-}
-
-static unsigned long number(const char *opt, const char *s, unsigned long min, unsigned long max) {
-  char *end;
-  unsigned long long u;
-  errno = 0;
-  u = strtoull(s, &end, 10);
-  if (s[0] < '0' || s[0] > '9' || errno || u < min || u > max) usage_error("bad number for --%s: %s", opt, s);
-  if (*end == 'k' && !end[1] && u <= max >> 10) u <<= 10, ++end;
-  else if (*end == 'M' && !end[1] && u <= max >> 20) u <<= 20, ++end;
-  if (*end) usage_error("bad number for --%s: %s", opt, s);
-  return (unsigned long)u;
-}
-
-static void sleep_ms(int ms) {
+static void sleep_ms(int ms)
+{
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
-void conn_open(struct riap_conn *c, const struct opts *o) {
+void conn_open(struct riap_conn *c, const struct opts *o)
+{
   unsigned long attempt;
   riap_conn_init(c);
   c->maxline = o->maxline;
   for (attempt = 0;; ++attempt) {
     if (riap_client_open(c, &o->url, o->connect_ms)) return;
-    if (c->err == RIAP_CLIENT_ENOMEM) fatal(EXIT_TEMP, "out of memory");
+    if (c->err == RIAP_CLIENT_ENOMEM) riap_err_die(111, "out of memory");
     if (attempt >= o->retries) break;
-    warn("%s; retrying in %d.%d s (%lu of %lu)", c->msg, o->retry_delay_ms / 1000,
+    riap_err_warn("%s; retrying in %d.%d s (%lu of %lu)", c->msg, o->retry_delay_ms / 1000,
          o->retry_delay_ms % 1000 / 100, attempt + 1, o->retries);
     sleep_ms(o->retry_delay_ms);
   }
-  if (attempt) fatal(EXIT_TEMP, "%s (%lu attempts)", c->msg, attempt + 1);
-  fatal(EXIT_TEMP, "%s", c->msg);
+  if (attempt) riap_err_die(111, "%s (%lu attempts)", c->msg, attempt + 1);
+  riap_err_die(111, "%s", c->msg);
 }
 
 enum { O_ARGS = 256, O_ARGSFILE, O_DETAIL, O_DRYRUN, O_CONFIRM, O_TYPE, O_RECURSIVE, O_ARG,
@@ -161,8 +109,27 @@ static const struct option longopts[] = {
   { 0, 0, 0, 0 }
 };
 
-static void setkey(json_t *req, const char *key, json_t *v) {
-  if (!v || json_object_set_new(req, key, v)) fatal(EXIT_TEMP, "out of memory");
+static void setkey(json_t *req, const char *key, json_t *v)
+{
+  if (!v || json_object_set_new(req, key, v)) riap_err_die(111, "out of memory");
+}
+
+/* the words after the first "--": the call's argv (NULL when there is no
+ * "--"); *argc is cut there, so that getopt never sees them */
+static json_t *argv_words(int *argc, char **argv)
+{
+  json_t *w;
+  int i, j;
+  for (i = 1; i < *argc && strcmp(argv[i], "--"); ++i) {}
+  if (i == *argc) return 0;
+  if (!(w = json_array())) riap_err_die(111, "out of memory");
+  for (j = i + 1; j < *argc; ++j) {
+    json_t *s = json_string(argv[j]);
+    if (!s) riap_err_usage(USAGE, "a word is not valid UTF-8: %s", argv[j]);
+    if (json_array_append_new(w, s)) riap_err_die(111, "out of memory");
+  }
+  *argc = i;
+  return w;
 }
 
 /* file scope, so that what is still held when riap exits early (a usage
@@ -170,43 +137,36 @@ static void setkey(json_t *req, const char *key, json_t *v) {
 static struct opts o;
 static json_t *req, *args, *words;
 
-/* the words after the first "--": the call's argv (NULL when there is no
- * "--"); *argc is cut there, so that getopt never sees them */
-static json_t *argv_words(int *argc, char **argv) {
-  json_t *w;
-  int i, j;
-  for (i = 1; i < *argc && strcmp(argv[i], "--"); ++i) {}
-  if (i == *argc) return 0;
-  if (!(w = json_array())) fatal(EXIT_TEMP, "out of memory");
-  for (j = i + 1; j < *argc; ++j) {
-    json_t *s = json_string(argv[j]);
-    if (!s) usage_error("a word is not valid UTF-8: %s", argv[j]);
-    if (json_array_append_new(w, s)) fatal(EXIT_TEMP, "out of memory");
-  }
-  *argc = i;
-  return w;
+/* SECS (fractions allowed) as milliseconds; with zero_none, 0 is none: -1 */
+static int ms_opt(const char *opt, const char *s, int zero_none)
+{
+  double d = riap_opt_number(USAGE, opt, s, 0, 2000000);
+  if (d == 0 && zero_none) return -1;
+  return (int)(d * 1000 + 0.5);
 }
 
-int main(int argc, char **argv) {
-  json_t *env;
-  struct riap_conn c;
-  char msg[RIAP_URL_MSGMAX];
-  int opt, i, rc;
+/* -k KEY=VALUE: any request key */
+static void key_opt(const char *kv)
+{
+  const char *eq = strchr(kv, '=');
+  char key[128];
+  if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) riap_err_usage(USAGE, "bad --key, expected KEY=VALUE: %s", kv);
+  memcpy(key, kv, (size_t)(eq - kv));
+  key[eq - kv] = 0;
+  setkey(req, key, value_parse(eq + 1));
+}
 
-  req = json_object();
-  args = json_object();
-  if (!req || !args) fatal(EXIT_TEMP, "out of memory");
-  memset(&o, 0, sizeof o);
-  o.v12 = 1;
-  o.pretty = -1;
-  o.window = 64;
-  o.connect_ms = 10000;
-  o.timeout_ms = 120000;
-  o.retries = 2;
-  o.retry_delay_ms = 3000;
-  o.maxline = RIAP_CLIENT_MAXLINE;
+static void help(void)
+{
+  if (write(1, usage_text, sizeof usage_text - 1) < 0 || write(1, help_text, sizeof help_text - 1) < 0) exit(111);
+  exit(0);
+}
 
-  words = argv_words(&argc, argv);
+/* the options: request keys into req and args, the rest into o */
+static void options(int argc, char **argv)
+{
+  int opt;
+  opterr = 0;
   while ((opt = getopt_long(argc, argv, "q:k:hV", longopts, NULL)) != -1) {
     switch (opt) {
       case O_ARGS: args_merge(args, optarg, 0); break;
@@ -219,21 +179,13 @@ int main(int argc, char **argv) {
       case 'q': setkey(req, "q", json_string(optarg)); break;
       case O_ARG: setkey(req, "arg", json_string(optarg)); break;
       case O_WORD: setkey(req, "word", json_string(optarg)); break;
-      case O_INDEX: setkey(req, "index", json_integer((json_int_t)number("index", optarg, 0, 1UL << 30))); break;
+      case O_INDEX: setkey(req, "index", json_integer((json_int_t)riap_opt_number(USAGE, "--index", optarg, 0, 1 << 30))); break;
       case O_CI: setkey(req, "ci", json_true()); break;
-      case 'k': {
-        const char *eq = strchr(optarg, '=');
-        char key[128];
-        if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof key) usage_error("bad --key, expected KEY=VALUE: %s", optarg);
-        memcpy(key, optarg, (size_t)(eq - optarg));
-        key[eq - optarg] = 0;
-        setkey(req, key, value_parse(eq + 1));
-        break;
-      }
+      case 'k': key_opt(optarg); break;
       case O_V:
         if (!strcmp(optarg, "1.2")) o.v12 = 1;
         else if (!strcmp(optarg, "1.1")) o.v12 = 0;
-        else usage_error("bad --v, expected 1.1 or 1.2: %s", optarg);
+        else riap_err_usage(USAGE, "bad --v, expected 1.1 or 1.2: %s", optarg);
         break;
       case O_RAW: o.raw = 1; break;
       case O_NAKED: o.naked = 1; break;
@@ -241,79 +193,114 @@ int main(int argc, char **argv) {
       case O_PRETTY: o.pretty = 1; break;
       case O_COMPACT: o.pretty = 0; break;
       case O_STDIN: o.stdin_mode = 1; break;
-      case O_WINDOW: o.window = number("window", optarg, 1, 1000000); break;
-      case O_CTIMEOUT: o.connect_ms = seconds("connect-timeout", optarg, 1); break;
-      case O_TIMEOUT: o.timeout_ms = seconds("timeout", optarg, 1); break;
-      case O_RETRIES: o.retries = number("retries", optarg, 0, 1000); break;
-      case O_RETRYDELAY: o.retry_delay_ms = seconds("retry-delay", optarg, 0); break;
-      case O_MAXLINE: o.maxline = number("max-line", optarg, 64, 1UL << 32); break;
-      case 'h':
-        if (write(1, usage_text, sizeof usage_text - 1) < 0 || write(1, help_text, sizeof help_text - 1) < 0) return EXIT_TEMP;
-        return 0;
-      case 'V': printf("riap %s\n", RIAP_VERSION); return 0;
-      default:
-        if (write(2, usage_text, sizeof usage_text - 1) < 0) {}
-        return EXIT_USAGE;
+      case O_WINDOW: o.window = (unsigned long)riap_opt_number(USAGE, "--window", optarg, 1, 1000000); break;
+      case O_CTIMEOUT: o.connect_ms = ms_opt("--connect-timeout", optarg, 1); break;
+      case O_TIMEOUT: o.timeout_ms = ms_opt("--timeout", optarg, 1); break;
+      case O_RETRIES: o.retries = (unsigned long)riap_opt_number(USAGE, "--retries", optarg, 0, 1000); break;
+      case O_RETRYDELAY: o.retry_delay_ms = ms_opt("--retry-delay", optarg, 0); break;
+      case O_MAXLINE: o.maxline = (size_t)riap_opt_size(USAGE, "--max-line", optarg, 64, 1ULL << 32); break;
+      case 'h': help(); break;
+      case 'V': printf("riap %s\n", RIAP_VERSION); exit(0);
+      default: riap_err_usage(USAGE, "unknown option or missing value: %s", argv[optind - 1]);
     }
   }
+}
 
+/* what comes after the options: the URL, and the ACTION and its
+ * arguments unless --stdin */
+static void operands(int argc, char **argv)
+{
+  char msg[RIAP_URL_MSGMAX];
+  int i;
   if (o.stdin_mode) {
-    if (argc - optind != 1) usage_error(argc == optind ? "no URL" : "--stdin takes the URL only, the requests come on stdin");
-    if (json_object_size(req) || json_object_size(args) || words) usage_error("--stdin takes no request options, the requests come on stdin");
+    if (argc - optind != 1) riap_err_usage(USAGE, argc == optind ? "no URL" : "--stdin takes the URL only, the requests come on stdin");
+    if (json_object_size(req) || json_object_size(args) || words) riap_err_usage(USAGE, "--stdin takes no request options, the requests come on stdin");
     o.url_text = argv[optind];
   } else {
-    if (argc - optind < 1) usage_error("no ACTION");
-    if (argc - optind < 2) usage_error("no URL");
+    if (argc - optind < 1) riap_err_usage(USAGE, "no ACTION");
+    if (argc - optind < 2) riap_err_usage(USAGE, "no URL");
     o.action = argv[optind];
     o.url_text = argv[optind + 1];
     if (!o.action[0] || strspn(o.action, "abcdefghijklmnopqrstuvwxyz_") != strlen(o.action))
-      usage_error("bad ACTION: %s", o.action);
+      riap_err_usage(USAGE, "bad ACTION: %s", o.action);
     for (i = optind + 2; i < argc; ++i) args_addspec(args, argv[i], o.v12);
-    if (words && strcmp(o.action, "call")) usage_error("-- WORD... goes with call only");
-    if (words && json_object_size(args)) usage_error("arguments and -- WORD... cannot go together (the server would read argv only)");
+    if (words && strcmp(o.action, "call")) riap_err_usage(USAGE, "-- WORD... goes with call only");
+    if (words && json_object_size(args)) riap_err_usage(USAGE, "arguments and -- WORD... cannot go together (the server would read argv only)");
   }
-  if (!riap_url_parse(&o.url, o.url_text, msg)) usage_error("%s: %s", msg, o.url_text);
+  if (!riap_url_parse(&o.url, o.url_text, msg)) riap_err_usage(USAGE, "%s: %s", msg, o.url_text);
+}
 
-  if (o.stdin_mode) {
-    json_decref(req);
-    json_decref(args);
-    json_decref(words);
-    rc = pipeline_run(&o);
-    riap_url_free(&o.url);
-    return rc;
-  }
-
-  /* the request: v, action, uri first, then the keys from the options */
-  {
-    json_t *full = json_object();
-    const char *k;
-    json_t *v;
-    if (!full) fatal(EXIT_TEMP, "out of memory");
-    setkey(full, "v", json_real(o.v12 ? 1.2 : 1.1));
-    setkey(full, "action", json_string(o.action));
-    setkey(full, "uri", json_string(o.url.uri));
-    json_object_foreach(req, k, v) setkey(full, k, json_incref(v));
-    if (json_object_size(args)) setkey(full, "args", json_incref(args));
-    if (words) setkey(full, "argv", json_incref(words));
-    json_decref(req);
-    json_decref(args);
-    req = full;
-  }
-
+/* the request: v, action, uri first, then the keys from the options;
+ * takes req and args */
+static json_t *request_full(void)
+{
+  json_t *full = json_object(), *v;
+  const char *k;
+  if (!full) riap_err_die(111, "out of memory");
+  setkey(full, "v", json_real(o.v12 ? 1.2 : 1.1));
+  setkey(full, "action", json_string(o.action));
+  setkey(full, "uri", json_string(o.url.uri));
+  json_object_foreach(req, k, v) setkey(full, k, json_incref(v));
+  if (json_object_size(args)) setkey(full, "args", json_incref(args));
+  if (words) setkey(full, "argv", json_incref(words));
+  json_decref(req);
+  json_decref(args);
   json_decref(words);
-  words = 0;
+  words = args = 0;
+  return full;
+}
+
+/* one request, its reply printed; returns the exit code */
+static int single(void)
+{
+  struct riap_conn c;
+  json_t *env;
+  int rc;
+  req = request_full();
   conn_open(&c, &o);
   env = riap_client_request(&c, req, o.timeout_ms);
   json_decref(req);
   if (!env) {
     char why[RIAP_CLIENT_MSGMAX];
     memcpy(why, c.msg, sizeof why);
-    if (!riap_client_close(&c, 1000)) fatal(EXIT_TEMP, "%s (%s)", why, c.msg);
-    fatal(EXIT_TEMP, "%s", why);
+    if (!riap_client_close(&c, 1000)) riap_err_die(111, "%s (%s)", why, c.msg);
+    riap_err_die(111, "%s", why);
   }
-  if (!riap_client_close(&c, 2000)) warn("%s", c.msg);
+  if (!riap_client_close(&c, 2000)) riap_err_warn("%s", c.msg);
   rc = out_reply(env, &o);
   json_decref(env);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  int rc;
+
+  errmsg_iam("riap");
+  req = json_object();
+  args = json_object();
+  if (!req || !args) riap_err_die(111, "out of memory");
+  memset(&o, 0, sizeof o);
+  o.v12 = 1;
+  o.pretty = -1;
+  o.window = 64;
+  o.connect_ms = 10000;
+  o.timeout_ms = 120000;
+  o.retries = 2;
+  o.retry_delay_ms = 3000;
+  o.maxline = RIAP_CLIENT_MAXLINE;
+
+  words = argv_words(&argc, argv);
+  options(argc, argv);
+  operands(argc, argv);
+  if (o.stdin_mode) {
+    json_decref(req);
+    json_decref(args);
+    json_decref(words);
+    rc = pipeline_run(&o);
+  } else {
+    rc = single();
+  }
   riap_url_free(&o.url);
   return rc;
 }

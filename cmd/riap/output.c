@@ -7,21 +7,25 @@
 #include "riap.h"
 #include "riap_bin.h"
 #include "riap_json.h"
+#include "riap_log.h"
 
-int status_exit(long long status) {
+int status_exit(long long status)
+{
   if (status >= 200 && status <= 299) return 0;
   if (status >= 400 && status <= 555) return (int)(status - 300);
   return 99;
 }
 
-static int indent(stralloc *sa, int depth) {
+static int indent(stralloc *sa, int depth)
+{
   int i;
   if (!stralloc_catb(sa, "\n", 1)) return 0;
   for (i = 0; i < depth; ++i) if (!stralloc_catb(sa, "  ", 2)) return 0;
   return 1;
 }
 
-static int pretty(stralloc *sa, const json_t *v, int depth) {
+static int pretty(stralloc *sa, const json_t *v, int depth)
+{
   size_t i, n;
   if (json_is_array(v) && (n = json_array_size(v))) {
     if (!stralloc_catb(sa, "[", 1)) return 0;
@@ -47,22 +51,20 @@ static int pretty(stralloc *sa, const json_t *v, int depth) {
   return riap_json_cat(sa, v);
 }
 
-int out_json(stralloc *sa, const json_t *v, int ind) {
+int out_json(stralloc *sa, const json_t *v, int ind)
+{
   return ind ? pretty(sa, v, 0) : riap_json_cat(sa, v);
 }
 
-void out_write(stralloc *sa) {
-  size_t off = 0;
-  while (off < sa->len) {
-    ssize_t r = write(1, sa->s + off, sa->len - off);
-    if (r > 0) { off += (size_t)r; continue; }
-    if (r < 0 && errno == EINTR) continue;
-    fatal(EXIT_TEMP, "unable to write to stdout: %s", strerror(r < 0 ? errno : EIO));
-  }
+void out_write(stralloc *sa)
+{
+  if (riap_log_write(1, sa->s, sa->len) < sa->len)
+    riap_err_die(111, "unable to write to stdout: %s", strerror(errno));
   sa->len = 0;
 }
 
-void out_escape(stralloc *sa, const char *s, size_t n, size_t cap) {
+void out_escape(stralloc *sa, const char *s, size_t n, size_t cap)
+{
   static const char hex[] = "0123456789abcdef";
   size_t i;
   for (i = 0; i < n && i < cap; ++i) {
@@ -74,14 +76,16 @@ void out_escape(stralloc *sa, const char *s, size_t n, size_t cap) {
   if (n > cap) stralloc_catb(sa, "...", 3);
 }
 
-static int all_strings(const json_t *v) {
+static int all_strings(const json_t *v)
+{
   size_t i;
   if (!json_is_array(v)) return 0;
   for (i = 0; i < json_array_size(v); ++i) if (!json_is_string(json_array_get(v, i))) return 0;
   return 1;
 }
 
-int out_reply(const json_t *env, const struct opts *o) {
+int out_reply(const json_t *env, const struct opts *o)
+{
   long long status = json_integer_value(json_array_get(env, 0));
   const json_t *message = json_array_get(env, 1), *result = json_array_get(env, 2);
   const json_t *meta = json_array_get(env, 3);
@@ -117,30 +121,30 @@ int out_reply(const json_t *env, const struct opts *o) {
   }
 
   if (o->raw) {
-    if (!out_json(&out, env, ind) || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
+    if (!out_json(&out, env, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   } else if (rc) {
     return rc;
   } else if (o->binary && json_is_string(result)) {
     const char *s = json_string_value(result);
     size_t n = json_string_length(result);
     if (json_is_string(enc) && !strcmp(json_string_value(enc), "base64")) {
-      if (!riap_bin_unbase64(&out, s, n)) fatal(EXIT_TEMP, "the result is not valid base64");
+      if (!riap_bin_unbase64(&out, s, n)) riap_err_die(111, "the result is not valid base64");
     } else if (o->v12 || !riap_bin_fromjson(&out, result)) {
       /* a plain string (1.2), or not made of code points 0-255 (1.1): its UTF-8 */
-      if (!stralloc_copyb(&out, s, n)) fatal(EXIT_TEMP, "out of memory");
+      if (!stralloc_copyb(&out, s, n)) riap_err_die(111, "out of memory");
     }
   } else if (o->naked && json_is_string(result)) {
     if (!stralloc_copyb(&out, json_string_value(result), json_string_length(result))
-        || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
+        || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   } else if (o->naked && all_strings(result)) {
     size_t i;
     for (i = 0; i < json_array_size(result); ++i) {
       const json_t *s = json_array_get(result, i);
       if (!stralloc_catb(&out, json_string_value(s), json_string_length(s))
-          || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
+          || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
     }
   } else {
-    if (!out_json(&out, result, ind) || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
+    if (!out_json(&out, result, ind) || !stralloc_catb(&out, "\n", 1)) riap_err_die(111, "out of memory");
   }
   out_write(&out);
   stralloc_free(&out);

@@ -15,7 +15,8 @@
 
 /* queues one input line (n bytes at s, no LF); returns 1, or 0 for a blank
  * line (nothing sent) */
-static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t n) {
+static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t n)
+{
   json_t *req;
   size_t i;
   if (n && s[n - 1] == '\r') --n;
@@ -26,7 +27,7 @@ static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t
       int ok = 1;
       if (!json_object_get(req, "v")) ok = !json_object_set_new(req, "v", json_real(o->v12 ? 1.2 : 1.1));
       if (ok && !json_object_get(req, "uri")) ok = !json_object_set_new(req, "uri", json_string(o->url.uri));
-      if (!ok || !riap_client_queuereq(c, req)) fatal(EXIT_TEMP, "out of memory");
+      if (!ok || !riap_client_queuereq(c, req)) riap_err_die(111, "out of memory");
       json_decref(req);
       return 1;
     }
@@ -35,129 +36,168 @@ static int queue_line(struct riap_conn *c, const struct opts *o, char *s, size_t
   /* a j line, a complete request, or something the server will refuse
    * with its own 400: sent as it is, so that every line gets its answer */
   if ((s[0] != 'j' && !riap_client_queue(c, "j", 1)) || !riap_client_queue(c, s, n)
-      || !riap_client_queue(c, "\r\n", 2)) fatal(EXIT_TEMP, "out of memory");
+      || !riap_client_queue(c, "\r\n", 2)) riap_err_die(111, "out of memory");
   return 1;
 }
 
-int pipeline_run(const struct opts *o) {
+/* the state of one --stdin run */
+struct pl {
+  const struct opts *o;
   struct riap_conn c;
-  stralloc in = { 0, 0, 0 }, out = { 0, 0, 0 };
-  size_t inpos = 0, inscan = 0;
-  int in_eof = 0;
-  long long *due = calloc(o->window, sizeof *due);   /* deadlines of the unanswered, a ring */
-  size_t head = 0, count = 0;
-  unsigned long answered = 0;
+  stralloc in, out;             /* stdin read, envelopes to print */
+  size_t inpos, inscan;         /* in: the next line begins at inpos; no LF before inscan */
+  int in_eof;
+  long long *due;               /* deadlines of the unanswered, a ring of o->window */
+  size_t head, count;           /* the oldest unanswered, how many */
+  unsigned long answered;
+};
 
-  if (!due) fatal(EXIT_TEMP, "out of memory");
-  conn_open(&c, o);
-
-  for (;;) {
-    int progress = 1;
-    while (progress) {
-      const char *line;
-      size_t n;
-      int r = 0;
-      progress = 0;
-      /* stdin: every complete line while the window has room */
-      while (count < o->window) {
-        char *nl = inscan < in.len ? memchr(in.s + inscan, '\n', in.len - inscan) : NULL;
-        size_t end;
-        if (nl) end = (size_t)(nl - in.s);
-        else if (in_eof && inpos < in.len) end = in.len;   /* a last line without LF */
-        else { inscan = in.len; break; }
-        if (queue_line(&c, o, in.s + inpos, end - inpos)) {
-          due[(head + count) % o->window] = o->timeout_ms < 0 ? -1 : riap_time_monoms() + o->timeout_ms;
-          ++count;
-        }
-        inpos = inscan = end < in.len ? end + 1 : end;
-        progress = 1;
-      }
-      /* the connection */
-      if (riap_client_pending(&c) && riap_client_flush(&c) < 0) goto broken;
-      while (count && (r = riap_client_getline(&c, &line, &n)) > 0) {
-        json_t *env = riap_client_parse(&c, line, n);
-        if (!env) goto broken;
-        json_decref(env);
-        if (!stralloc_catb(&out, line + 1, n - 1) || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
-        head = (head + 1) % o->window;
-        --count;
-        ++answered;
-        progress = 1;
-      }
-      if (count && r < 0) goto broken;
-      if (out.len > 65536) out_write(&out);
+/* queues every complete line of stdin while the window has room; returns
+ * 1 when it took one */
+static int take_lines(struct pl *p)
+{
+  const struct opts *o = p->o;
+  int progress = 0;
+  while (p->count < o->window) {
+    char *nl = p->inscan < p->in.len ? memchr(p->in.s + p->inscan, '\n', p->in.len - p->inscan) : NULL;
+    size_t end;
+    if (nl) end = (size_t)(nl - p->in.s);
+    else if (p->in_eof && p->inpos < p->in.len) end = p->in.len;   /* a last line without LF */
+    else { p->inscan = p->in.len; break; }
+    if (queue_line(&p->c, o, p->in.s + p->inpos, end - p->inpos)) {
+      p->due[(p->head + p->count) % o->window] = o->timeout_ms < 0 ? -1 : riap_time_monoms() + o->timeout_ms;
+      ++p->count;
     }
-    if (in_eof && inpos == in.len && !count && !riap_client_pending(&c)) break;
-
-    /* nothing more to do without waiting: print what came, then poll */
-    if (out.len) out_write(&out);
-    {
-      struct pollfd p[3];
-      int np = 0, timeout = -1, r, ist = -1;
-      if (!in_eof && count < o->window) { ist = np; p[np].fd = 0; p[np++].events = POLLIN; }
-      if (riap_client_pending(&c)) { p[np].fd = c.wfd; p[np++].events = POLLOUT; }
-      if (count) { p[np].fd = c.rfd; p[np++].events = POLLIN; }
-      if (count && due[head] >= 0) {
-        long long left = due[head] - riap_time_monoms();
-        if (left <= 0) goto timedout;
-        timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
-      }
-      r = poll(p, (nfds_t)np, timeout);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) fatal(EXIT_TEMP, "poll: %s", strerror(errno));
-      if (r == 0 && count && due[head] >= 0 && riap_time_monoms() >= due[head]) goto timedout;
-      if (ist >= 0 && p[ist].revents) {
-        ssize_t k;
-        if (inpos == in.len) { in.len = inpos = inscan = 0; }
-        else if (inpos > 65536) {
-          memmove(in.s, in.s + inpos, in.len - inpos);
-          in.len -= inpos;
-          inscan -= inpos;
-          inpos = 0;
-        }
-        if (!stralloc_readyplus(&in, 65536)) fatal(EXIT_TEMP, "out of memory");
-        k = read(0, in.s + in.len, in.a - in.len);
-        if (k > 0) in.len += (size_t)k;
-        else if (k == 0) in_eof = 1;
-        else if (errno != EINTR && errno != EAGAIN) fatal(EXIT_TEMP, "unable to read stdin: %s", strerror(errno));
-      }
-    }
+    p->inpos = p->inscan = end < p->in.len ? end + 1 : end;
+    progress = 1;
   }
+  return progress;
+}
 
-  if (out.len) out_write(&out);
-  if (!riap_client_close(&c, 2000)) warn("%s", c.msg);
-  stralloc_free(&in);
-  stralloc_free(&out);
-  free(due);
-  return 0;
+/* one answer's envelope to print */
+static void answer(struct pl *p, const char *line, size_t n)
+{
+  if (!stralloc_catb(&p->out, line + 1, n - 1) || !stralloc_catb(&p->out, "\n", 1))
+    riap_err_die(111, "out of memory");
+  p->head = (p->head + 1) % p->o->window;
+  --p->count;
+  ++p->answered;
+}
 
-broken:
-  {
-    char why[RIAP_CLIENT_MSGMAX];
+/* does what can be done without waiting: queues lines, sends, takes the
+ * answers that came; returns 0, -1 when the connection broke */
+static int step(struct pl *p)
+{
+  int progress = 1;
+  while (progress) {
     const char *line;
     size_t n;
-    json_t *env = NULL;
-    memcpy(why, c.msg, sizeof why);
-    /* answers that came before the failure are still printed */
-    while (count && riap_client_getline(&c, &line, &n) > 0 && (env = riap_client_parse(&c, line, n))) {
+    int r = 0;
+    progress = take_lines(p);
+    if (riap_client_pending(&p->c) && riap_client_flush(&p->c) < 0) return -1;
+    while (p->count && (r = riap_client_getline(&p->c, &line, &n)) > 0) {
+      json_t *env = riap_client_parse(&p->c, line, n);
+      if (!env) return -1;
       json_decref(env);
-      if (!stralloc_catb(&out, line + 1, n - 1) || !stralloc_catb(&out, "\n", 1)) fatal(EXIT_TEMP, "out of memory");
-      --count;
-      ++answered;
+      answer(p, line, n);
+      progress = 1;
     }
-    if (out.len) out_write(&out);
-    if (!count) {   /* the failure came after the last answer (a write of nothing more) */
-      riap_client_close(&c, 1000);
-      if (in_eof && inpos == in.len) return 0;
-    }
-    if (!riap_client_close(&c, 1000))
-      fatal(EXIT_TEMP, "%s (%s); %lu answered, %zu unanswered", why, c.msg, answered, count);
-    fatal(EXIT_TEMP, "%s; %lu answered, %zu unanswered", why, answered, count);
+    if (p->count && r < 0) return -1;
+    if (p->out.len > 65536) out_write(&p->out);
   }
+  return 0;
+}
 
-timedout:
-  if (out.len) out_write(&out);
-  riap_client_close(&c, 0);
-  fatal(EXIT_TEMP, "no response from %s within %d.%03d s; %lu answered, %zu unanswered",
-        c.endpoint, o->timeout_ms / 1000, o->timeout_ms % 1000, answered, count);
+/* reads what stdin has into in, making room first */
+static void read_stdin(struct pl *p)
+{
+  ssize_t k;
+  if (p->inpos == p->in.len) { p->in.len = p->inpos = p->inscan = 0; }
+  else if (p->inpos > 65536) {
+    memmove(p->in.s, p->in.s + p->inpos, p->in.len - p->inpos);
+    p->in.len -= p->inpos;
+    p->inscan -= p->inpos;
+    p->inpos = 0;
+  }
+  if (!stralloc_readyplus(&p->in, 65536)) riap_err_die(111, "out of memory");
+  k = read(0, p->in.s + p->in.len, p->in.a - p->in.len);
+  if (k > 0) p->in.len += (size_t)k;
+  else if (k == 0) p->in_eof = 1;
+  else if (errno != EINTR && errno != EAGAIN) riap_err_die(111, "unable to read stdin: %s", strerror(errno));
+}
+
+/* waits for stdin, the connection or the oldest deadline; returns 0, 1
+ * when the oldest request timed out */
+static int wait_some(struct pl *p)
+{
+  struct pollfd pf[3];
+  int np = 0, timeout = -1, r, ist = -1;
+  long long *due = p->due;
+  if (!p->in_eof && p->count < p->o->window) { ist = np; pf[np].fd = 0; pf[np++].events = POLLIN; }
+  if (riap_client_pending(&p->c)) { pf[np].fd = p->c.wfd; pf[np++].events = POLLOUT; }
+  if (p->count) { pf[np].fd = p->c.rfd; pf[np++].events = POLLIN; }
+  if (p->count && due[p->head] >= 0) {
+    long long left = due[p->head] - riap_time_monoms();
+    if (left <= 0) return 1;
+    timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
+  }
+  r = poll(pf, (nfds_t)np, timeout);
+  if (r < 0 && errno == EINTR) return 0;
+  if (r < 0) riap_err_die(111, "poll: %s", strerror(errno));
+  if (r == 0 && p->count && due[p->head] >= 0 && riap_time_monoms() >= due[p->head]) return 1;
+  if (ist >= 0 && pf[ist].revents) read_stdin(p);
+  return 0;
+}
+
+/* the connection broke: prints the answers that came before, then exits
+ * 111 unless nothing was lost; returns 0 then */
+static int broken(struct pl *p)
+{
+  char why[RIAP_CLIENT_MSGMAX];
+  const char *line;
+  size_t n;
+  json_t *env = NULL;
+  memcpy(why, p->c.msg, sizeof why);
+  while (p->count && riap_client_getline(&p->c, &line, &n) > 0 && (env = riap_client_parse(&p->c, line, n))) {
+    json_decref(env);
+    answer(p, line, n);
+  }
+  if (p->out.len) out_write(&p->out);
+  if (!p->count) {   /* the failure came after the last answer (a write of nothing more) */
+    riap_client_close(&p->c, 1000);
+    if (p->in_eof && p->inpos == p->in.len) return 0;
+  }
+  if (!riap_client_close(&p->c, 1000))
+    riap_err_die(111, "%s (%s); %lu answered, %zu unanswered", why, p->c.msg, p->answered, p->count);
+  riap_err_die(111, "%s; %lu answered, %zu unanswered", why, p->answered, p->count);
+}
+
+static void timedout(struct pl *p)
+{
+  if (p->out.len) out_write(&p->out);
+  riap_client_close(&p->c, 0);
+  riap_err_die(111, "no response from %s within %d.%03d s; %lu answered, %zu unanswered",
+               p->c.endpoint, p->o->timeout_ms / 1000, p->o->timeout_ms % 1000, p->answered, p->count);
+}
+
+int pipeline_run(const struct opts *o)
+{
+  static struct pl p;   /* static: still reachable when riap exits on a failure */
+  memset(&p, 0, sizeof p);
+  p.o = o;
+  if (!(p.due = calloc(o->window, sizeof *p.due))) riap_err_die(111, "out of memory");
+  conn_open(&p.c, o);
+  for (;;) {
+    if (step(&p) < 0) return broken(&p);
+    if (p.in_eof && p.inpos == p.in.len && !p.count && !riap_client_pending(&p.c)) break;
+    /* nothing more to do without waiting: print what came, then poll */
+    if (p.out.len) out_write(&p.out);
+    if (wait_some(&p)) timedout(&p);
+  }
+  if (p.out.len) out_write(&p.out);
+  if (!riap_client_close(&p.c, 2000)) riap_err_warn("%s", p.c.msg);
+  stralloc_free(&p.in);
+  stralloc_free(&p.out);
+  free(p.due);
+  return 0;
 }

@@ -6,9 +6,12 @@
 #include <jansson.h>
 #include "riap_client.h"
 #include "riap_url.h"
+#include "riap_err.h"
 
-#define EXIT_USAGE 100
-#define EXIT_TEMP 111
+/* the usage lines of usage errors ("riap: usage: " before the first) */
+#define USAGE "riap [options] ACTION URL [NAME=VALUE ...]\n" \
+              "             riap [options] call URL -- WORD...\n" \
+              "             riap [options] --stdin URL"
 
 struct opts {
   const char *action;           /* single mode: the action */
@@ -26,12 +29,6 @@ struct opts {
 };
 
 /* main.c */
-/* fatal: prints "riap: fatal: MESSAGE" and exits with code. */
-void fatal(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-/* warn: prints "riap: warning: MESSAGE". */
-void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* usage_error: prints "riap: fatal: MESSAGE" and the usage line, exits 100. */
-void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* conn_open: connects c to o->url, retrying a failed connect o->retries
  * times; exits 111 with a message when every attempt failed. */
 void conn_open(struct riap_conn *c, const struct opts *o);

@@ -16,7 +16,8 @@
 
 static char what[512];
 
-static void tcp(const char *s, const char *host, unsigned port, const char *uri, const char *endpoint) {
+static void tcp(const char *s, const char *host, unsigned port, const char *uri, const char *endpoint)
+{
   struct riap_url u;
   char msg[RIAP_URL_MSGMAX];
   int ok = riap_url_parse(&u, s, msg);
@@ -35,7 +36,8 @@ static void tcp(const char *s, const char *host, unsigned port, const char *uri,
   riap_url_free(&u);
 }
 
-static void unx(const char *s, const char *path, const char *uri) {
+static void unx(const char *s, const char *path, const char *uri)
+{
   struct riap_url u;
   char msg[RIAP_URL_MSGMAX];
   int ok = riap_url_parse(&u, s, msg);
@@ -51,7 +53,8 @@ static void unx(const char *s, const char *path, const char *uri) {
 }
 
 /* args: the expected argv (program first), joined with '|' */
-static void pip(const char *s, const char *args, const char *uri) {
+static void pip(const char *s, const char *args, const char *uri)
+{
   struct riap_url u;
   char msg[RIAP_URL_MSGMAX], joined[512] = "";
   size_t i;
@@ -73,7 +76,8 @@ static void pip(const char *s, const char *args, const char *uri) {
   riap_url_free(&u);
 }
 
-static void bad(const char *s, const char *part) {
+static void bad(const char *s, const char *part)
+{
   struct riap_url u;
   char msg[RIAP_URL_MSGMAX];
   int ok = riap_url_parse(&u, s, msg);
@@ -83,7 +87,8 @@ static void bad(const char *s, const char *part) {
   riap_url_free(&u);
 }
 
-static void urls(void) {
+static void urls(void)
+{
   char buf[64];
   struct riap_url u;
   char msg[RIAP_URL_MSGMAX];
@@ -161,14 +166,16 @@ static void urls(void) {
   CHECK(u.uri == NULL, "free twice is harmless");
 }
 
-static int parse(struct riap_url *u, const char *s) {
+static int parse(struct riap_url *u, const char *s)
+{
   char msg[RIAP_URL_MSGMAX];
   int ok = riap_url_parse(u, s, msg);
   if (!ok) printf("# %s: %s\n", s, msg);
   return ok;
 }
 
-static void client(void) {
+static void client(void)
+{
   struct riap_url u;
   struct riap_conn c;
   json_t *req, *env;
@@ -321,7 +328,8 @@ static void client(void) {
   json_decref(req);
 }
 
-int main(void) {
+int main(void)
+{
   urls();
   client();
   return UNIT_DONE();
