@@ -63,7 +63,6 @@ struct wk {                      /* one worker; the array index is its slot */
   struct addr *addr;             /* its peer's address, NULL when none is counted */
   int yielded;                   /* YIELD sent for this connection */
   long long begun;               /* ms: its partial request began (0: none), for --read-timeout */
-  unsigned long requests;
 };
 
 /* A connection the listener holds (conns.c): waiting for a worker (the
@@ -204,7 +203,6 @@ long pool_tick(void);
 void pool_readable(unsigned slot);
 void pool_reap(void);
 void pool_reload(void);
-void pool_stop(void);
 /* pool_live: workers still running */
 unsigned pool_live(void);
 

@@ -328,8 +328,7 @@ static void begin_stop(void)
   for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
   sockets_close();
   proxy_stop();
-  conns_stop();
-  pool_stop();
+  conns_stop();                           /* pool_tick then tells each worker to stop as the queue allows */
 }
 
 /* the options are read from a copy: --name overwrites argv for the title */

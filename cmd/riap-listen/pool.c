@@ -423,13 +423,11 @@ void pool_readable(unsigned slot)
     /* DONE, or PARK: the connection comes back to us */
     conns_worker_free(w->addr);        /* its address's next held connection first */
     if (m.h.type == RIAP_CHAN_PARK) {
-      w->requests += (unsigned long)m.u.park.requests;
       if (m.u.park.requests) w->begun = 0;     /* a new request began since */
       if (lost) fd_lost(w);
       else conns_parked(fd, w, m.data, m.u.park.datalen);
-    } else {
-      w->requests += (unsigned long)m.u.done.requests;
-      if (w->conn) access_end(w->addr);   /* closed by the worker */
+    } else if (w->conn) {
+      access_end(w->addr);             /* closed by the worker */
     }
     w->conn = 0;
     w->addr = 0;
@@ -512,7 +510,3 @@ void pool_reload(void)
    * new worker is ready, so nothing waits meanwhile */
 }
 
-void pool_stop(void)
-{
-  /* pool_tick sends STOP to each worker as the queue allows */
-}
