@@ -86,26 +86,6 @@ size_t riap_acl_scancidr(const char *s, struct riap_cidr *c)
   return n;
 }
 
-size_t riap_acl_fmtcidr(char *dest, const struct riap_cidr *c)
-{
-  char a[INET6_ADDRSTRLEN];
-  size_t n;
-  int v4 = !memcmp(c->addr, v4prefix, 12) && c->bits >= 96;
-  if (v4) inet_ntop(AF_INET, c->addr + 12, a, sizeof a);
-  else inet_ntop(AF_INET6, c->addr, a, sizeof a);
-  n = strlen(a);
-  memcpy(dest, a, n);
-  dest[n++] = '/';
-  {
-    unsigned b = v4 ? c->bits - 96 : c->bits;
-    if (b >= 100) dest[n++] = (char)('0' + b / 100);
-    if (b >= 10) dest[n++] = (char)('0' + b / 10 % 10);
-    dest[n++] = (char)('0' + b % 10);
-  }
-  dest[n] = 0;
-  return n;
-}
-
 int riap_acl_add(struct riap_acl *a, const char *list, int deny, const char **bad)
 {
   const char *p = list;
@@ -150,11 +130,4 @@ int riap_acl_allows(const struct riap_acl *a, const unsigned char ip[16])
   if (!a->nallow) return 1;
   for (i = 0; i < a->nallow; i++) if (riap_acl_match(&a->allow[i], ip)) return 1;
   return 0;
-}
-
-void riap_acl_free(struct riap_acl *a)
-{
-  free(a->allow);
-  free(a->deny);
-  memset(a, 0, sizeof *a);
 }

@@ -29,11 +29,6 @@ size_t riap_acl_scanip(const char *s, unsigned char ip[16]);
  * 0 for failure. */
 size_t riap_acl_scancidr(const char *s, struct riap_cidr *c);
 
-/* riap_acl_fmtcidr: writes c as text (IPv4 form for mapped addresses) to
- * dest, which holds RIAP_ACL_FMT bytes; returns the length. */
-#define RIAP_ACL_FMT 64
-size_t riap_acl_fmtcidr(char *dest, const struct riap_cidr *c);
-
 /* riap_acl_match: 1 when ip is inside c, else 0. */
 int riap_acl_match(const struct riap_cidr *c, const unsigned char ip[16]);
 
@@ -46,8 +41,5 @@ int riap_acl_add(struct riap_acl *a, const char *list, int deny, const char **ba
 /* riap_acl_allows: 1 when ip is allowed by a (deny wins; no allow rule:
  * all allowed), 0 when refused. */
 int riap_acl_allows(const struct riap_acl *a, const unsigned char ip[16]);
-
-/* riap_acl_free: frees the lists and zeroes a. */
-void riap_acl_free(struct riap_acl *a);
 
 #endif

@@ -177,6 +177,26 @@ talk() { perl "$CLIENT" "$@"; }
     and (.[2].IPCREMOTEPID | test("^[0-9]+$"))' <<<"${lines[1]}"
 }
 
+@test "a worker keeps none of the listener's RIAP_* settings for what it starts (riap+pipe mount backend)" {
+  # the backend records the environment the worker gave it, then serves
+  local t=$BATS_TEST_TMPDIR port
+  mkdir -p "$t/root"
+  cp -a "$RIAP_REPO/examples/Math" "$t/root/"
+  printf '#!/bin/sh\nenv >"%s"\nexec "$@"\n' "$t/backend.env" >"$t/backend"
+  chmod +x "$t/backend"
+  printf '{"url":"riap+pipe:%s//%s/%s//"}' "$t/backend" "${HANDLE//\//%2F}" "${ROOT//\//%2F}" >"$t/root/Up.mount.json"
+  port=$(free_port)
+  RIAP_ALLOW_ROOT=1 listen -p "127.0.0.1:$port" --start-servers 1 --idle-timeout 30 --name envtest -- "$HANDLE" "$t/root"
+  run talk "127.0.0.1:$port" '{"action":"call","uri":"/Up/Math/mult","args":{"a":2,"b":3}}'
+  assert_success
+  jq -e '.[0] == 200 and .[2] == 6' <<<"${lines[0]}"
+  [ -s "$t/backend.env" ] || fail "the backend recorded nothing"
+  # every setting of the worker table (lib/riap_workerenv.c), none left over
+  run grep -E '^RIAP_(CONTROL_FD|SLOT|GENERATION|MAX_REQUESTS|TIMEOUT|IDLE_TIMEOUT|READ_TIMEOUT|WRITE_TIMEOUT|PARK_DELAY|SCOREBOARD|NAME|CHROOT|ALLOW_ROOT)=' "$t/backend.env"
+  assert_failure
+  assert_output ""
+}
+
 @test "IPv6 loopback [::1]:N serves" {
   local port; port=$(free_port)
   listen -p "[::1]:$port"

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <errmsg.h>
 #include "riap_opt.h"
+#include "riap_workerenv.h"
 #include "handle.h"
 
 #include "riap_version.h"
@@ -141,6 +142,19 @@ void server_start(struct server *s)
   if (s->start_persistent) persistent_start_all(s);
 }
 
+/* pipe mode: the timeouts riap-listen would pass when absent, the same
+ * table (lib/riap_workerenv.c); idle: for ever, unless on an accepted
+ * connection */
+static void pipe_defaults(struct server *s)
+{
+  struct riap_workerenv d;
+  riap_workerenv_defaults(&d);
+  if (!s->timeout_ms) s->timeout_ms = (unsigned long)d.timeout_ms;
+  if (!s->idle_timeout_ms) s->idle_timeout_ms = stdin_is_accepted() ? s->timeout_ms : ULONG_MAX;
+  if (!s->read_timeout_ms) s->read_timeout_ms = (unsigned long)d.read_timeout_ms;
+  if (!s->write_timeout_ms) s->write_timeout_ms = (unsigned long)d.write_timeout_ms;
+}
+
 int main(int argc, char **argv)
 {
   struct server s;
@@ -178,10 +192,7 @@ int main(int argc, char **argv)
   }
   if (getenv("RIAP_CONTROL_FD")) return worker_run(&s, argc, argv);   /* see worker.c */
   server_start(&s);
-  if (!s.timeout_ms) s.timeout_ms = 120000;
-  if (!s.idle_timeout_ms) s.idle_timeout_ms = stdin_is_accepted() ? s.timeout_ms : ULONG_MAX;
-  if (!s.read_timeout_ms) s.read_timeout_ms = 10000;
-  if (!s.write_timeout_ms) s.write_timeout_ms = 10000;
+  pipe_defaults(&s);
   /* access records go to stderr by default only on an accepted connection
    * (tcpserver, s6-ipcserver, inetd: stderr is the service's log); a
    * client that started us (riap+pipe) has its terminal there */

@@ -16,6 +16,7 @@
 #include <errmsg.h>
 #include "riap_chan.h"
 #include "riap_time.h"
+#include "riap_workerenv.h"
 #include "handle.h"
 
 struct worker {
@@ -33,30 +34,6 @@ struct worker {
   char *title;                  /* the argv area, title_len bytes */
   size_t title_len;
 };
-
-static unsigned long env_number(const char *name, unsigned long dflt, unsigned long max)
-{
-  const char *v = getenv(name);
-  char *end;
-  unsigned long u;
-  if (!v || !*v) return dflt;
-  errno = 0;
-  u = strtoul(v, &end, 10);
-  if (*end || errno || u > max) die(111, "fatal: bad ", name, " in the environment: ", v);
-  return u;
-}
-
-/* a timeout in seconds from the environment (RIAP_READ_TIMEOUT, ...), in ms */
-static unsigned long env_seconds_ms(const char *name, unsigned long dflt)
-{
-  const char *v = getenv(name);
-  char *end;
-  double d;
-  if (!v || !*v) return dflt;
-  d = strtod(v, &end);
-  if (*end || d < 0.001 || d > 86400) die(111, "fatal: bad ", name, " in the environment: ", v);
-  return (unsigned long)(d * 1000 + 0.5);
-}
 
 /* process titles: ps shows the argv area; overwrite it, never extend it */
 static void title_init(struct worker *w, int argc, char **argv)
@@ -191,74 +168,54 @@ static void conn_lost(struct worker *w, const struct riap_chan_msg *in)
   send_msg(w, &m);
 }
 
+/* the settings riap-listen passed (lib/riap_workerenv.c); the options on
+ * our command line win over them */
+static void settings(struct server *s, struct worker *w, unsigned long *slot, unsigned long *gen)
+{
+  struct riap_workerenv e;
+  const char *bad;
+  if (!riap_workerenv_read(&e, &bad)) die(111, "fatal: bad ", bad, " in the environment: ", getenv(bad));
+  w->ctl = (int)e.control_fd;
+  /* riap-listen passes it without close-on-exec, as it must: set it back at
+   * once, or every function we run could take connections on it (issue 14) */
+  if (w->ctl > 2 && fcntl(w->ctl, F_SETFD, FD_CLOEXEC) < 0) diesys(111, "fatal: bad RIAP_CONTROL_FD");
+  *slot = e.slot;
+  *gen = e.generation;
+  w->max_requests = e.max_requests;
+  w->park_ms = (long)e.park_delay_ms;
+  w->name = e.name;
+  /* a --timeout on the worker command line is its idle timeout too, as it
+   * was before --idle-timeout existed; otherwise the listener's */
+  if (!s->idle_timeout_ms && s->timeout_ms) s->idle_timeout_ms = s->timeout_ms;
+  if (!s->timeout_ms) s->timeout_ms = (unsigned long)e.timeout_ms;
+  if (!s->idle_timeout_ms)
+    s->idle_timeout_ms = e.idle_timeout_ms < 0 ? s->timeout_ms : e.idle_timeout_ms == 0 ? ULONG_MAX : (unsigned long)e.idle_timeout_ms;
+  if (!s->read_timeout_ms) s->read_timeout_ms = (unsigned long)e.read_timeout_ms;
+  if (!s->write_timeout_ms) s->write_timeout_ms = (unsigned long)e.write_timeout_ms;
+  if (e.chroot) s->chroot = 1;
+  if (e.allow_root) s->allow_root = 1;
+  if (e.scoreboard) {
+    if (!riap_sb_open(&w->sb, e.scoreboard, 1)) diesys(111, "fatal: unable to open the scoreboard ", e.scoreboard);
+    s->sb = riap_sb_slot(&w->sb, (unsigned)*slot);
+    if (!s->sb) die(111, "fatal: RIAP_SLOT is beyond the scoreboard");
+  }
+}
+
 int worker_run(struct server *s, int argc, char **argv)
 {
   static struct worker w;
   struct riap_chan_msg m;
-  const char *sbpath;
   unsigned long slot, gen;
-  double timeout;
 
   memset(&w, 0, sizeof w);
-  w.ctl = (int)env_number("RIAP_CONTROL_FD", 0, 1 << 20);
-  /* riap-listen passes it without close-on-exec, as it must: set it back at
-   * once, or every function we run could take connections on it (issue 14) */
-  if (w.ctl > 2 && fcntl(w.ctl, F_SETFD, FD_CLOEXEC) < 0) diesys(111, "fatal: bad RIAP_CONTROL_FD");
-  slot = env_number("RIAP_SLOT", 0, 1 << 20);
-  gen = env_number("RIAP_GENERATION", 0, 0xffffffffUL);
-  w.max_requests = env_number("RIAP_MAX_REQUESTS", 0, (unsigned long)-1);
-  w.park_ms = -1;
-  {
-    const char *t = getenv("RIAP_PARK_DELAY");
-    char *end;
-    double d;
-    if (t && *t) {
-      d = strtod(t, &end);
-      if (*end || d < 0 || d > 86400) die(111, "fatal: bad RIAP_PARK_DELAY in the environment: ", t);
-      w.park_ms = (long)(d * 1000 + 0.5);
-    }
-  }
-  w.name = getenv("RIAP_NAME");
-  if (w.name && !*w.name) w.name = 0;
-  sbpath = getenv("RIAP_SCOREBOARD");
-  /* a --timeout on the worker command line is its idle timeout too, as it
-   * was before --idle-timeout existed; otherwise the listener's */
-  if (!s->idle_timeout_ms && s->timeout_ms) s->idle_timeout_ms = s->timeout_ms;
-  if (!s->timeout_ms) {
-    const char *t = getenv("RIAP_TIMEOUT");
-    char *end;
-    timeout = t && *t ? strtod(t, &end) : 120;
-    if (t && *t && (*end || timeout < 0.001 || timeout > 86400)) die(111, "fatal: bad RIAP_TIMEOUT in the environment: ", t);
-    s->timeout_ms = (unsigned long)(timeout * 1000);
-  }
-  if (!s->idle_timeout_ms) {
-    const char *v = getenv("RIAP_IDLE_TIMEOUT");
-    char *end;
-    if (v && *v && strtod(v, &end) == 0 && !*end) s->idle_timeout_ms = ULONG_MAX;   /* 0: never */
-    else s->idle_timeout_ms = env_seconds_ms("RIAP_IDLE_TIMEOUT", s->timeout_ms);
-  }
-  if (!s->read_timeout_ms) s->read_timeout_ms = env_seconds_ms("RIAP_READ_TIMEOUT", 10000);
-  if (!s->write_timeout_ms) s->write_timeout_ms = env_seconds_ms("RIAP_WRITE_TIMEOUT", 10000);
+  settings(s, &w, &slot, &gen);
   if (s->log_fd < 0) s->log_fd = 1;
   w.watch = 1;
-  if (sbpath && *sbpath) {
-    if (!riap_sb_open(&w.sb, sbpath, 1)) diesys(111, "fatal: unable to open the scoreboard ", sbpath);
-    s->sb = riap_sb_slot(&w.sb, (unsigned)slot);
-    if (!s->sb) die(111, "fatal: RIAP_SLOT is beyond the scoreboard");
-  }
-  {
-    const char *c = getenv("RIAP_CHROOT");
-    if (c && *c && strcmp(c, "1")) die(111, "fatal: bad RIAP_CHROOT in the environment: ", c);
-    if (c && *c) s->chroot = 1;
-  }
   server_start(s);                            /* after the scoreboard: its path is outside ROOT */
   /* the functions this worker runs get none of this (riap-handle passes a
    * clean environment anyway); the channel is close-on-exec since we read
    * RIAP_CONTROL_FD, and riap_exec_spawn closes every fd above 2 besides */
-  unsetenv("RIAP_CONTROL_FD"); unsetenv("RIAP_SCOREBOARD"); unsetenv("RIAP_SLOT");
-  unsetenv("RIAP_GENERATION"); unsetenv("RIAP_MAX_REQUESTS"); unsetenv("RIAP_TIMEOUT");
-  unsetenv("RIAP_NAME"); unsetenv("RIAP_PARK_DELAY");
-  unsetenv("RIAP_READ_TIMEOUT"); unsetenv("RIAP_WRITE_TIMEOUT"); unsetenv("RIAP_CHROOT");
+  riap_workerenv_unset();
   s->worker = &w;
   title_init(&w, argc, argv);
   title_set(&w, "idle");

@@ -210,6 +210,15 @@ static int fill(int fd, unsigned li, uint64_t id, const struct riap_peer *p, str
   return 1;
 }
 
+/* at the bound of connections held: the longest-parked one goes */
+static void evict_oldest(void)
+{
+  int old = G.idle.head;
+  unpark(old);
+  drop(old);
+  warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+}
+
 void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a)
 {
   int k;
@@ -217,11 +226,7 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr 
   if (!fill(fd, li, ++G.next_id, p, a)) { access_end(a); conns_publish(); return; }
   G.cn[fd].fresh = 1;
   if (G.qlen + G.nparked + G.nheld >= G.conn_max && evictable()) {   /* accept took a reserve fd: give one back */
-    int old = G.idle.head;
-    unpark(old);
-    drop(old);
-    G.evicted++;
-    warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+    evict_oldest();
     publish();
   }
   if (!G.c.park || G.stopping) { make_ready(fd); return; }
@@ -243,11 +248,7 @@ void conns_parked(int fd, const struct wk *w, const char *data, size_t n)
   /* at the bound a connection handed back makes room as a new one does,
    * so that the fds kept in reserve stay free for the next PARK's fd */
   if (G.qlen + G.nparked >= G.conn_max && evictable()) {
-    int old = G.idle.head;
-    unpark(old);
-    drop(old);
-    G.evicted++;
-    warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
+    evict_oldest();
   }
   if (n) {
     if (G.park_bytes + n > PARK_DATA_BUDGET || !(c->data = malloc(n))) {

@@ -63,7 +63,6 @@ struct wk {                      /* one worker; the array index is its slot */
   struct addr *addr;             /* its peer's address, NULL when none is counted */
   int yielded;                   /* YIELD sent for this connection */
   long long begun;               /* ms: its partial request began (0: none), for --read-timeout */
-  unsigned long requests;
 };
 
 /* A connection the listener holds (conns.c): waiting for a worker (the
@@ -109,7 +108,7 @@ struct conf {
   unsigned max_conns, max_per_ip;        /* 0: no limit */
   unsigned max_workers_per_ip;           /* 0: no limit */
   double read_timeout, write_timeout;    /* passed to the workers */
-  /* privileges (access.c) */
+  /* privileges (privs.c) */
   const char *user, *group;      /* --user, --group; NULL when not given */
   uid_t uid; gid_t gid;          /* what they resolve to */
   gid_t *groups; int ngroups;    /* supplementary groups of --user */
@@ -145,7 +144,6 @@ struct global {
   unsigned nheld;                /* connections in the addresses' held lists */
   uint64_t accepted, refused;    /* connections admitted, refused (access.c) since start */
   uint32_t parks;                /* PARK messages received */
-  unsigned long evicted;         /* parked connections closed to make room */
   unsigned long fds_lost;        /* PARKs whose fd could not be received (fd limit) */
   long long idle_ms;             /* how long a connection stays parked: the workers' idle timeout */
   long long read_ms;             /* ... with part of a request: --read-timeout, if shorter */
@@ -205,7 +203,6 @@ long pool_tick(void);
 void pool_readable(unsigned slot);
 void pool_reap(void);
 void pool_reload(void);
-void pool_stop(void);
 /* pool_live: workers still running */
 unsigned pool_live(void);
 
@@ -250,9 +247,6 @@ void conns_publish(void);
 /* access_option: parses --allow-uid (kind 'u'), --allow-gid ('g'),
  * --allow ('a'), --deny ('d'); exits 100 naming a bad item. */
 void access_option(int kind, const char *list);
-/* access_resolve: resolves --user/--group; exits 100 when unknown, or when
- * workers would run as root by --user without --allow-root. */
-void access_resolve(void);
 /* access_admit: a new connection on socket li: checks the rules and limits;
  * a refused one gets its 403/503 line, is closed, logged (rate-limited).
  * Returns 1 when admitted (and counted; *a is its address, NULL when no
@@ -270,18 +264,30 @@ int access_proxy_from(int fd, unsigned li, const struct riap_peer *p);
 void access_end(struct addr *a);
 /* access_each: calls f on every address counted (for a stop). */
 void access_each(void (*f)(struct addr *));
-/* access_drop: in a worker before exec (or the listener with
+
+/* privs.c */
+/* privs_user_id: the uid of user name or number s (and its group in *gid
+ * when gid is not NULL: -1 when none); exits 100 naming opt when unknown. */
+uid_t privs_user_id(const char *opt, const char *s, gid_t *gid);
+/* privs_group_id: the gid of group name or number s; exits 100 naming opt. */
+gid_t privs_group_id(const char *opt, const char *s);
+/* privs_resolve: resolves --user/--group; exits 100 when unknown, or when
+ * workers would run as root by --user without --allow-root. */
+void privs_resolve(void);
+/* privs_drop: in a worker before exec (or the listener with
  * --drop-listener): setgroups, setgid, setuid to --user/--group; returns 1,
  * 0 with errno. Nothing to do without --user/--group, or once dropped. */
-int access_drop(void);
-/* access_worker_env: in a worker before exec, with --chroot: the
- * environment that tells it to confine itself (RIAP_CHROOT, UID, GID, GIDLIST). */
-void access_worker_env(void);
-/* access_confined: with --chroot, 1 when worker pid is in a chroot and runs
+int privs_drop(void);
+/* privs_worker_env: in a worker before exec: e's chroot and allow_root
+ * (RIAP_CHROOT, RIAP_ALLOW_ROOT) and, with --chroot, the ids it becomes
+ * (UID, GID, GIDLIST; unset otherwise). */
+struct riap_workerenv;
+void privs_worker_env(struct riap_workerenv *e);
+/* privs_confined: with --chroot, 1 when worker pid is in a chroot and runs
  * as --user/--group (root only with --allow-root); else 0, and says why. */
-int access_confined(pid_t pid);
-/* access_chown: gives a file we created (the scoreboard) to --user. */
-void access_chown(const char *path);
+int privs_confined(pid_t pid);
+/* privs_chown: gives a file we created (the scoreboard) to --user. */
+void privs_chown(const char *path);
 
 /* proxy.c */
 /* proxy_option: --proxy-from CIDRS; exits 100 naming a bad item. */

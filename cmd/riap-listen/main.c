@@ -17,6 +17,7 @@
 #include <errmsg.h>
 #include "riap_opt.h"
 #include "riap_time.h"
+#include "riap_workerenv.h"
 #include "listen.h"
 
 #include "riap_version.h"
@@ -87,67 +88,67 @@ static void help(void)
   exit(0);
 }
 
+/* the long options: riap-listen(8), OPTIONS */
+enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
+       O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
+       O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
+       O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT, O_BINDONLY };
+static const struct option longopts[] = {
+  { "ports", required_argument, 0, 'p' },
+  { "unix-sockets", required_argument, 0, 's' },
+  { "socket-mode", required_argument, 0, O_MODE },
+  { "socket-owner", required_argument, 0, O_OWNER },
+  { "socket-group", required_argument, 0, O_GROUP },
+  { "start-servers", required_argument, 0, O_START },
+  { "max-clients", required_argument, 0, O_MAX },
+  { "max-requests-per-child", required_argument, 0, O_MAXREQ },
+  { "spare-timeout", required_argument, 0, O_SPARE },
+  { "timeout", required_argument, 0, O_TIMEOUT },
+  { "idle-timeout", required_argument, 0, O_ITIMEOUT },
+  { "grace", required_argument, 0, O_GRACE },
+  { "park-delay", required_argument, 0, O_PARKDELAY },
+  { "no-park", no_argument, 0, O_NOPARK },
+  { "notification-fd", required_argument, 0, O_NOTIFY },
+  { "name", required_argument, 0, O_NAME },
+  { "pid-path", required_argument, 0, O_PID },
+  { "scoreboard-path", required_argument, 0, O_SB },
+  { "access-log-path", required_argument, 0, O_ALOG },
+  { "error-log-path", required_argument, 0, O_ELOG },
+  { "daemonize", no_argument, 0, O_DAEMON },
+  { "require-root", no_argument, 0, O_ROOT },
+  { "allow-uid", required_argument, 0, O_ALLOWUID },
+  { "allow-gid", required_argument, 0, O_ALLOWGID },
+  { "allow", required_argument, 0, O_ALLOW },
+  { "deny", required_argument, 0, O_DENY },
+  { "max-conns", required_argument, 0, O_MAXCONNS },
+  { "max-per-ip", required_argument, 0, O_MAXPERIP },
+  { "max-workers-per-ip", required_argument, 0, O_MAXWORKERSPERIP },
+  { "read-timeout", required_argument, 0, O_RTIMEOUT },
+  { "write-timeout", required_argument, 0, O_WTIMEOUT },
+  { "user", required_argument, 0, O_USER },
+  { "group", required_argument, 0, O_RUNGROUP },
+  { "drop-listener", no_argument, 0, O_DROP },
+  { "allow-root", no_argument, 0, O_ALLOWROOT },
+  { "chroot", no_argument, 0, O_CHROOT },
+  { "proxy-protocol", no_argument, 0, O_PROXY },
+  { "no-proxy-protocol", no_argument, 0, O_NOPROXY },
+  { "proxy-from", required_argument, 0, O_PROXYFROM },
+  { "proxy-timeout", required_argument, 0, O_PROXYTIMEOUT },
+  { "bind-only", no_argument, 0, O_BINDONLY },
+  { "help", no_argument, 0, 'h' },
+  { "version", no_argument, 0, 'V' },
+  { 0, 0, 0, 0 }
+};
 
-static void options(int argc, char **argv)
+/* the defaults; those the workers share come from their table */
+static void defaults(struct conf *c)
 {
-  enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
-         O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
-         O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
-         O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT, O_BINDONLY };
-  static const struct option longopts[] = {
-    { "ports", required_argument, 0, 'p' },
-    { "unix-sockets", required_argument, 0, 's' },
-    { "socket-mode", required_argument, 0, O_MODE },
-    { "socket-owner", required_argument, 0, O_OWNER },
-    { "socket-group", required_argument, 0, O_GROUP },
-    { "start-servers", required_argument, 0, O_START },
-    { "max-clients", required_argument, 0, O_MAX },
-    { "max-requests-per-child", required_argument, 0, O_MAXREQ },
-    { "spare-timeout", required_argument, 0, O_SPARE },
-    { "timeout", required_argument, 0, O_TIMEOUT },
-    { "idle-timeout", required_argument, 0, O_ITIMEOUT },
-    { "grace", required_argument, 0, O_GRACE },
-    { "park-delay", required_argument, 0, O_PARKDELAY },
-    { "no-park", no_argument, 0, O_NOPARK },
-    { "notification-fd", required_argument, 0, O_NOTIFY },
-    { "name", required_argument, 0, O_NAME },
-    { "pid-path", required_argument, 0, O_PID },
-    { "scoreboard-path", required_argument, 0, O_SB },
-    { "access-log-path", required_argument, 0, O_ALOG },
-    { "error-log-path", required_argument, 0, O_ELOG },
-    { "daemonize", no_argument, 0, O_DAEMON },
-    { "require-root", no_argument, 0, O_ROOT },
-    { "allow-uid", required_argument, 0, O_ALLOWUID },
-    { "allow-gid", required_argument, 0, O_ALLOWGID },
-    { "allow", required_argument, 0, O_ALLOW },
-    { "deny", required_argument, 0, O_DENY },
-    { "max-conns", required_argument, 0, O_MAXCONNS },
-    { "max-per-ip", required_argument, 0, O_MAXPERIP },
-    { "max-workers-per-ip", required_argument, 0, O_MAXWORKERSPERIP },
-    { "read-timeout", required_argument, 0, O_RTIMEOUT },
-    { "write-timeout", required_argument, 0, O_WTIMEOUT },
-    { "user", required_argument, 0, O_USER },
-    { "group", required_argument, 0, O_RUNGROUP },
-    { "drop-listener", no_argument, 0, O_DROP },
-    { "allow-root", no_argument, 0, O_ALLOWROOT },
-    { "chroot", no_argument, 0, O_CHROOT },
-    { "proxy-protocol", no_argument, 0, O_PROXY },
-    { "no-proxy-protocol", no_argument, 0, O_NOPROXY },
-    { "proxy-from", required_argument, 0, O_PROXYFROM },
-    { "proxy-timeout", required_argument, 0, O_PROXYTIMEOUT },
-    { "bind-only", no_argument, 0, O_BINDONLY },
-    { "help", no_argument, 0, 'h' },
-    { "version", no_argument, 0, 'V' },
-    { 0, 0, 0, 0 }
-  };
-  struct conf *c = &G.c;
-  int opt;
-  char *end;
-
+  struct riap_workerenv we;
+  riap_workerenv_defaults(&we);
   c->start_servers = 3;
   c->max_clients = 150;
   c->max_requests = 1000;
-  c->timeout = 120;
+  c->timeout = (double)we.timeout_ms / 1000;
   c->idle_timeout = -1;            /* unset: --timeout */
   c->spare_timeout = 10;
   c->grace = 30;
@@ -155,70 +156,84 @@ static void options(int argc, char **argv)
   c->park_delay = 0.005;
   c->notify_fd = -1;
   c->socket_mode = -1;
-  c->read_timeout = 10;
-  c->write_timeout = 10;
+  c->read_timeout = (double)we.read_timeout_ms / 1000;
+  c->write_timeout = (double)we.write_timeout_ms / 1000;
   c->max_per_ip = 256;
   c->proxy_timeout = 5;
   c->max_workers_per_ip = UINT_MAX;  /* unset: half of --max-clients, below */
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1) {
-    switch (opt) {
-      case 'p': sockets_add(optarg, 1); break;
-      case 's': sockets_add(optarg, 0); break;
-      case O_MODE:
-        errno = 0;
-        c->socket_mode = (int)strtol(optarg, &end, 8);
-        if (!*optarg || *end || errno || c->socket_mode < 0 || c->socket_mode > 07777)
-          usage("--socket-mode needs an octal mode, not ", optarg);
-        break;
-      case O_OWNER: c->socket_owner = optarg; break;
-      case O_GROUP: c->socket_group = optarg; break;
-      case O_START: c->start_servers = (unsigned)riap_opt_number(USAGE, "--start-servers", optarg, 0, 10000); break;
-      case O_MAX: c->max_clients = (unsigned)riap_opt_number(USAGE, "--max-clients", optarg, 1, 10000); break;
-      case O_MAXREQ: c->max_requests = (unsigned long)riap_opt_number(USAGE, "--max-requests-per-child", optarg, 0, 1e15); break;
-      case O_SPARE: c->spare_timeout = riap_opt_number(USAGE, "--spare-timeout", optarg, 0, 86400); break;
-      case O_TIMEOUT: c->timeout = riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400); break;
-      case O_ITIMEOUT: c->idle_timeout = riap_opt_number(USAGE, "--idle-timeout", optarg, 0, 86400); break;
-      case O_GRACE: c->grace = riap_opt_number(USAGE, "--grace", optarg, 0, 86400); break;
-      case O_PARKDELAY: c->park_delay = riap_opt_number(USAGE, "--park-delay", optarg, 0, 86400); break;
-      case O_NOPARK: c->park = 0; break;
-      case O_NOTIFY: c->notify_fd = (int)riap_opt_number(USAGE, "--notification-fd", optarg, 3, 1 << 20); break;
-      case O_NAME:
-        if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
-        c->name = optarg;
-        break;
-      case O_PID: c->pid_path = optarg; break;
-      case O_SB: c->scoreboard_path = optarg; break;
-      case O_ALOG: c->access_log = optarg; break;
-      case O_ELOG: c->error_log = optarg; break;
-      case O_DAEMON: c->daemonize = 1; break;
-      case O_ROOT: c->require_root = 1; break;
-      case O_ALLOWUID: access_option('u', optarg); break;
-      case O_ALLOWGID: access_option('g', optarg); break;
-      case O_ALLOW: access_option('a', optarg); break;
-      case O_DENY: access_option('d', optarg); break;
-      case O_MAXCONNS: c->max_conns = (unsigned)riap_opt_number(USAGE, "--max-conns", optarg, 0, 1 << 24); break;
-      case O_MAXPERIP: c->max_per_ip = (unsigned)riap_opt_number(USAGE, "--max-per-ip", optarg, 0, 1 << 24); break;
-      case O_MAXWORKERSPERIP:
-        c->max_workers_per_ip = (unsigned)riap_opt_number(USAGE, "--max-workers-per-ip", optarg, 0, 10000);
-        break;
-      case O_RTIMEOUT: c->read_timeout = riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400); break;
-      case O_WTIMEOUT: c->write_timeout = riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400); break;
-      case O_USER: c->user = optarg; break;
-      case O_RUNGROUP: c->group = optarg; break;
-      case O_DROP: c->drop_listener = 1; break;
-      case O_ALLOWROOT: c->allow_root = 1; break;
-      case O_CHROOT: c->chroot = 1; break;
-      case O_PROXY: c->proxy_next = 1; break;
-      case O_NOPROXY: c->proxy_next = 0; break;
-      case O_PROXYFROM: proxy_option(optarg); break;
-      case O_PROXYTIMEOUT: c->proxy_timeout = riap_opt_number(USAGE, "--proxy-timeout", optarg, 0.001, 86400); break;
-      case O_BINDONLY: c->bind_only = 1; break;
-      case 'h': help(); break;
-      case 'V': printf("riap-listen %s\n", RIAP_VERSION); exit(0);
-      default: usage("unknown option or missing value: ", argv[optind - 1]);
-    }
+}
+
+/* one option; returns 0 when it is unknown */
+static int option(struct conf *c, int opt)
+{
+  char *end;
+  switch (opt) {
+    case 'p': sockets_add(optarg, 1); break;
+    case 's': sockets_add(optarg, 0); break;
+    case O_MODE:
+      errno = 0;
+      c->socket_mode = (int)strtol(optarg, &end, 8);
+      if (!*optarg || *end || errno || c->socket_mode < 0 || c->socket_mode > 07777)
+        usage("--socket-mode needs an octal mode, not ", optarg);
+      break;
+    case O_OWNER: c->socket_owner = optarg; break;
+    case O_GROUP: c->socket_group = optarg; break;
+    case O_START: c->start_servers = (unsigned)riap_opt_number(USAGE, "--start-servers", optarg, 0, 10000); break;
+    case O_MAX: c->max_clients = (unsigned)riap_opt_number(USAGE, "--max-clients", optarg, 1, 10000); break;
+    case O_MAXREQ: c->max_requests = (unsigned long)riap_opt_number(USAGE, "--max-requests-per-child", optarg, 0, 1e15); break;
+    case O_SPARE: c->spare_timeout = riap_opt_number(USAGE, "--spare-timeout", optarg, 0, 86400); break;
+    case O_TIMEOUT: c->timeout = riap_opt_number(USAGE, "--timeout", optarg, 0.001, 86400); break;
+    case O_ITIMEOUT: c->idle_timeout = riap_opt_number(USAGE, "--idle-timeout", optarg, 0, 86400); break;
+    case O_GRACE: c->grace = riap_opt_number(USAGE, "--grace", optarg, 0, 86400); break;
+    case O_PARKDELAY: c->park_delay = riap_opt_number(USAGE, "--park-delay", optarg, 0, 86400); break;
+    case O_NOPARK: c->park = 0; break;
+    case O_NOTIFY: c->notify_fd = (int)riap_opt_number(USAGE, "--notification-fd", optarg, 3, 1 << 20); break;
+    case O_NAME:
+      if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
+      c->name = optarg;
+      break;
+    case O_PID: c->pid_path = optarg; break;
+    case O_SB: c->scoreboard_path = optarg; break;
+    case O_ALOG: c->access_log = optarg; break;
+    case O_ELOG: c->error_log = optarg; break;
+    case O_DAEMON: c->daemonize = 1; break;
+    case O_ROOT: c->require_root = 1; break;
+    case O_ALLOWUID: access_option('u', optarg); break;
+    case O_ALLOWGID: access_option('g', optarg); break;
+    case O_ALLOW: access_option('a', optarg); break;
+    case O_DENY: access_option('d', optarg); break;
+    case O_MAXCONNS: c->max_conns = (unsigned)riap_opt_number(USAGE, "--max-conns", optarg, 0, 1 << 24); break;
+    case O_MAXPERIP: c->max_per_ip = (unsigned)riap_opt_number(USAGE, "--max-per-ip", optarg, 0, 1 << 24); break;
+    case O_MAXWORKERSPERIP:
+      c->max_workers_per_ip = (unsigned)riap_opt_number(USAGE, "--max-workers-per-ip", optarg, 0, 10000);
+      break;
+    case O_RTIMEOUT: c->read_timeout = riap_opt_number(USAGE, "--read-timeout", optarg, 0.001, 86400); break;
+    case O_WTIMEOUT: c->write_timeout = riap_opt_number(USAGE, "--write-timeout", optarg, 0.001, 86400); break;
+    case O_USER: c->user = optarg; break;
+    case O_RUNGROUP: c->group = optarg; break;
+    case O_DROP: c->drop_listener = 1; break;
+    case O_ALLOWROOT: c->allow_root = 1; break;
+    case O_CHROOT: c->chroot = 1; break;
+    case O_PROXY: c->proxy_next = 1; break;
+    case O_NOPROXY: c->proxy_next = 0; break;
+    case O_PROXYFROM: proxy_option(optarg); break;
+    case O_PROXYTIMEOUT: c->proxy_timeout = riap_opt_number(USAGE, "--proxy-timeout", optarg, 0.001, 86400); break;
+    case O_BINDONLY: c->bind_only = 1; break;
+    case 'h': help(); break;
+    case 'V': printf("riap-listen %s\n", RIAP_VERSION); exit(0);
+    default: return 0;
   }
+  return 1;
+}
+
+static void options(int argc, char **argv)
+{
+  struct conf *c = &G.c;
+  int opt;
+  defaults(c);
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "+p:s:hV", longopts, 0)) != -1)
+    if (!option(c, opt)) usage("unknown option or missing value: ", argv[optind - 1]);
   proxy_check();
   if (optind >= argc) usage("no worker command after --", "");
   c->cmd = argv + optind;
@@ -291,7 +306,7 @@ static void scoreboard_setup(void)
   if (!riap_sb_create(&G.sb, p, G.nslots, G.c.label))
     diesys(111, "fatal: unable to create the scoreboard ", p);
   G.have_sb = 1;
-  access_chown(p);                        /* the workers write their slots as --user */
+  privs_chown(p);                        /* the workers write their slots as --user */
 }
 
 static void events_setup(void)
@@ -313,8 +328,7 @@ static void begin_stop(void)
   for (i = 0; i < G.nls; i++) sockets_accept(i, QUEUE_MAX * 8);   /* what the kernel holds is in flight too */
   sockets_close();
   proxy_stop();
-  conns_stop();
-  pool_stop();
+  conns_stop();                           /* pool_tick then tells each worker to stop as the queue allows */
 }
 
 /* the options are read from a copy: --name overwrites argv for the title */
@@ -340,7 +354,7 @@ int main(int argc, char **argv)
     sockets_bind();
     sockets_handover(G.c.cmd);  /* before any signal is blocked or ignored: the command would inherit that */
   }
-  access_resolve();
+  privs_resolve();
   std_fds();
   signal(SIGPIPE, SIG_IGN);
   G.sigfd = signals_open();
@@ -352,7 +366,7 @@ int main(int argc, char **argv)
   pidfile_write();
   scoreboard_setup();
   if (G.c.drop_listener) {                /* everything that needs root is done */
-    if (!access_drop()) diesys(111, "fatal: unable to switch to --user/--group");
+    if (!privs_drop()) diesys(111, "fatal: unable to switch to --user/--group");
     G.dropped = 1;
   }
   title_init(argc, argv);

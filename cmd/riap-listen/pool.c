@@ -15,6 +15,7 @@
 #include "riap_chan.h"
 #include "riap_exec.h"
 #include "riap_time.h"
+#include "riap_workerenv.h"
 #include "listen.h"
 
 static unsigned min_workers(void) { return G.c.start_servers ? G.c.start_servers : 1; }
@@ -38,11 +39,26 @@ unsigned pool_live(void)
   return n;
 }
 
-static void setenv_num(const char *name, unsigned long long v)
+static long long ms(double secs) { return (long long)(secs * 1000 + 0.5); }
+
+/* in a new worker, before exec: its settings (lib/riap_workerenv.c) */
+static int worker_env(unsigned slot)
 {
-  char num[24];
-  snprintf(num, sizeof num, "%llu", v);
-  setenv(name, num, 1);
+  struct riap_workerenv e;
+  riap_workerenv_defaults(&e);
+  e.control_fd = 3;
+  e.slot = slot;
+  e.generation = G.gen;
+  e.max_requests = G.c.max_requests;
+  e.timeout_ms = ms(G.c.timeout);
+  e.idle_timeout_ms = ms(G.c.idle_timeout >= 0 ? G.c.idle_timeout : G.c.timeout);
+  e.read_timeout_ms = ms(G.c.read_timeout);
+  e.write_timeout_ms = ms(G.c.write_timeout);
+  e.park_delay_ms = G.c.park ? ms(G.c.park_delay) : -1;
+  e.scoreboard = G.have_sb ? G.c.scoreboard_path : 0;
+  e.name = G.c.name;
+  privs_worker_env(&e);
+  return riap_workerenv_write(&e);
 }
 
 static void spawn(unsigned slot)
@@ -76,30 +92,11 @@ static void spawn(unsigned slot)
      * not the notification fd, nor what our own parent left open */
     if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sp[1], 3) < 0) _exit(111);
     riap_exec_closefrom(4);
-    setenv("RIAP_CONTROL_FD", "3", 1);
-    setenv_num("RIAP_SLOT", slot);
-    setenv_num("RIAP_GENERATION", G.gen);
-    setenv_num("RIAP_MAX_REQUESTS", G.c.max_requests);
-    {
-      char t[32];
-      snprintf(t, sizeof t, "%.3f", G.c.timeout);
-      setenv("RIAP_TIMEOUT", t, 1);
-      snprintf(t, sizeof t, "%.3f", G.c.idle_timeout >= 0 ? G.c.idle_timeout : G.c.timeout);
-      setenv("RIAP_IDLE_TIMEOUT", t, 1);
-      snprintf(t, sizeof t, "%.3f", G.c.read_timeout);
-      setenv("RIAP_READ_TIMEOUT", t, 1);
-      snprintf(t, sizeof t, "%.3f", G.c.write_timeout);
-      setenv("RIAP_WRITE_TIMEOUT", t, 1);
-      snprintf(t, sizeof t, "%.3f", G.c.park_delay);
-      if (G.c.park) setenv("RIAP_PARK_DELAY", t, 1);
-      else unsetenv("RIAP_PARK_DELAY");
+    if (!worker_env(slot)) {
+      carp("fatal: unable to set the worker's environment: ", strerror(errno));
+      _exit(111);
     }
-    if (G.have_sb) setenv("RIAP_SCOREBOARD", G.c.scoreboard_path, 1);
-    else unsetenv("RIAP_SCOREBOARD");
-    if (G.c.name) setenv("RIAP_NAME", G.c.name, 1);
-    else unsetenv("RIAP_NAME");
-    access_worker_env();
-    if (!G.c.chroot && !access_drop()) {             /* --user: never exec as root by mistake */
+    if (!G.c.chroot && !privs_drop()) {             /* --user: never exec as root by mistake */
       carp("fatal: unable to switch to --user/--group: ", strerror(errno));
       _exit(111);
     }
@@ -235,101 +232,127 @@ static void counts(unsigned *cur, unsigned *idle, unsigned *starting, int *cur_r
   }
 }
 
+/* after a reload, the old generation goes once the new one serves */
+static void retire_old(void)
+{
+  unsigned i;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->st != WK_FREE && w->gen != G.gen && !w->told) tell(w, RIAP_CHAN_RETIRE);
+  }
+}
+
+static void kill_all(int sig)
+{
+  unsigned i;
+  for (i = 0; i < G.nslots; i++) if (G.wk[i].pid > 0 && G.wk[i].st != WK_FREE) kill(G.wk[i].pid, sig);
+}
+
+/* TERM: each worker is told to stop once the queue allows, then after
+ * --grace terminated, then killed; returns ms until it wants to run again */
+static long stop_tick(long long t)
+{
+  long wait = -1;
+  unsigned i;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->st == WK_FREE) continue;
+    if (w->st == WK_BUSY || (w->st != WK_STARTING && !G.qlen)) tell(w, RIAP_CHAN_STOP);
+  }
+  if (t >= G.stop_deadline) conns_drop_ready();   /* nobody will take them now */
+  if (t >= G.stop_deadline && pool_live()) {
+    if (!G.kill_at) {
+      carp("warning: grace period over: terminating the workers still running");
+      kill_all(SIGTERM);
+      G.kill_at = t + 1000;
+    } else if (t >= G.kill_at) {
+      kill_all(SIGKILL);
+      G.kill_at = t + 1000;
+    }
+    wait = 100;
+  } else if (pool_live()) {
+    wait = (long)(G.stop_deadline - t);
+  }
+  return wait;
+}
+
+/* spawn: the minimum, then as many as there are connections waiting;
+ * *cur counts the new ones; returns wait, or sooner for the back-off */
+static long spawn_more(long long t, unsigned *cur, unsigned idle, unsigned starting, long wait)
+{
+  unsigned want = min_workers();
+  unsigned demand = G.qlen > idle + starting ? G.qlen - (idle + starting) : 0;
+  if (*cur + demand > want || G.stopping) want = *cur + demand;
+  if (want > G.c.max_clients) want = G.c.max_clients;
+  while (*cur < want) {
+    int s;
+    if (t < G.spawn_after) {
+      long w = (long)(G.spawn_after - t);
+      if (wait < 0 || w < wait) wait = w;
+      break;
+    }
+    s = free_slot();
+    if (s < 0) break;                 /* retiring workers still hold the slots */
+    spawn((unsigned)s);
+    if (G.wk[s].st == WK_FREE) break; /* spawn failed: back-off set */
+    (*cur)++;
+  }
+  return wait;
+}
+
+/* idle retirement: extra workers idle too long go, one at a time; returns
+ * wait, or sooner for the next one due */
+static long retire_idle(long long t, unsigned cur, long wait)
+{
+  long long limit = (long long)(G.c.spare_timeout * 1000), due;
+  struct wk *oldest = 0;
+  unsigned i;
+  if (cur <= min_workers() || G.c.max_clients <= 1) return wait;
+  for (i = 0; i < G.nslots; i++) {
+    struct wk *w = &G.wk[i];
+    if (w->st == WK_IDLE && !w->told && w->gen == G.gen && (!oldest || w->since < oldest->since)) oldest = w;
+  }
+  if (!oldest) return wait;
+  due = oldest->since + limit;
+  if (due < G.last_retire + RETIRE_GAP_MS) due = G.last_retire + RETIRE_GAP_MS;
+  if (t >= due) {
+    tell(oldest, RIAP_CHAN_RETIRE);
+    G.last_retire = t;
+    due = t + RETIRE_GAP_MS;
+  }
+  if (due < t) due = t;
+  if (wait < 0 || due - t < wait) wait = (long)(due - t);
+  return wait;
+}
+
 long pool_tick(void)
 {
   long long t = riap_time_monoms();
-  long wait = -1;
-  unsigned cur, idle, starting, i;
+  long wait = -1, due;
+  unsigned cur, idle, starting;
   int cur_ready;
 
   dispatch();
   counts(&cur, &idle, &starting, &cur_ready);
-
-  /* after a reload, the old generation goes once the new one serves */
-  if (cur_ready || G.stopping)
-    for (i = 0; i < G.nslots; i++) {
-      struct wk *w = &G.wk[i];
-      if (w->st != WK_FREE && w->gen != G.gen && !w->told) tell(w, RIAP_CHAN_RETIRE);
-    }
-
+  if (cur_ready || G.stopping) retire_old();
   if (G.stopping) {
-    for (i = 0; i < G.nslots; i++) {
-      struct wk *w = &G.wk[i];
-      if (w->st == WK_FREE) continue;
-      if (w->st == WK_BUSY || (w->st != WK_STARTING && !G.qlen)) tell(w, RIAP_CHAN_STOP);
-    }
-    if (t >= G.stop_deadline) conns_drop_ready();   /* nobody will take them now */
-    if (t >= G.stop_deadline && pool_live()) {
-      if (!G.kill_at) {
-        carp("warning: grace period over: terminating the workers still running");
-        for (i = 0; i < G.nslots; i++) if (G.wk[i].pid > 0 && G.wk[i].st != WK_FREE) kill(G.wk[i].pid, SIGTERM);
-        G.kill_at = t + 1000;
-      } else if (t >= G.kill_at) {
-        for (i = 0; i < G.nslots; i++) if (G.wk[i].pid > 0 && G.wk[i].st != WK_FREE) kill(G.wk[i].pid, SIGKILL);
-        G.kill_at = t + 1000;
-      }
-      wait = 100;
-    } else if (pool_live()) {
-      wait = (long)(G.stop_deadline - t);
-    }
+    wait = stop_tick(t);
     if (!G.qlen) return wait < -1 ? 0 : wait;
   }
-
-  /* spawn: the minimum, then as many as there are connections waiting */
-  {
-    unsigned want = min_workers();
-    unsigned demand = G.qlen > idle + starting ? G.qlen - (idle + starting) : 0;
-    if (cur + demand > want || G.stopping) want = cur + demand;
-    if (want > G.c.max_clients) want = G.c.max_clients;
-    while (cur < want) {
-      int s;
-      if (t < G.spawn_after) {
-        long w = (long)(G.spawn_after - t);
-        if (wait < 0 || w < wait) wait = w;
-        break;
-      }
-      s = free_slot();
-      if (s < 0) break;                 /* retiring workers still hold the slots */
-      spawn((unsigned)s);
-      if (G.wk[s].st == WK_FREE) break; /* spawn failed: back-off set */
-      cur++;
-    }
-  }
-
-  /* idle retirement: extra workers idle too long go, one at a time */
-  if (!G.stopping && cur > min_workers() && G.c.max_clients > 1) {
-    long long limit = (long long)(G.c.spare_timeout * 1000);
-    struct wk *oldest = 0;
-    for (i = 0; i < G.nslots; i++) {
-      struct wk *w = &G.wk[i];
-      if (w->st == WK_IDLE && !w->told && w->gen == G.gen && (!oldest || w->since < oldest->since)) oldest = w;
-    }
-    if (oldest) {
-      long long due = oldest->since + limit;
-      if (due < G.last_retire + RETIRE_GAP_MS) due = G.last_retire + RETIRE_GAP_MS;
-      if (t >= due) {
-        tell(oldest, RIAP_CHAN_RETIRE);
-        G.last_retire = t;
-        due = t + RETIRE_GAP_MS;
-      }
-      if (due < t) due = t;
-      if (wait < 0 || due - t < wait) wait = (long)(due - t);
-    }
-  }
+  wait = spawn_more(t, &cur, idle, starting, wait);
+  if (!G.stopping) wait = retire_idle(t, cur, wait);
   dispatch();
   counts(&cur, &idle, &starting, &cur_ready);
   yield(starting);
-  {
-    long due = conns_tick();
-    if (due >= 0 && (wait < 0 || due < wait)) wait = due;
-  }
+  due = conns_tick();
+  if (due >= 0 && (wait < 0 || due < wait)) wait = due;
   return wait < -1 ? 0 : wait;
 }
 
 static void ready(unsigned slot, uint32_t timeout_ms)
 {
   struct wk *w = &G.wk[slot];
-  if (G.c.chroot && !w->ready && !access_confined(w->pid)) {
+  if (G.c.chroot && !w->ready && !privs_confined(w->pid)) {
     kill(w->pid, SIGKILL);             /* never a connection; reaped as dying before it was ready */
     close_ctl(w);
     return;
@@ -400,13 +423,11 @@ void pool_readable(unsigned slot)
     /* DONE, or PARK: the connection comes back to us */
     conns_worker_free(w->addr);        /* its address's next held connection first */
     if (m.h.type == RIAP_CHAN_PARK) {
-      w->requests += (unsigned long)m.u.park.requests;
       if (m.u.park.requests) w->begun = 0;     /* a new request began since */
       if (lost) fd_lost(w);
       else conns_parked(fd, w, m.data, m.u.park.datalen);
-    } else {
-      w->requests += (unsigned long)m.u.done.requests;
-      if (w->conn) access_end(w->addr);   /* closed by the worker */
+    } else if (w->conn) {
+      access_end(w->addr);             /* closed by the worker */
     }
     w->conn = 0;
     w->addr = 0;
@@ -489,7 +510,3 @@ void pool_reload(void)
    * new worker is ready, so nothing waits meanwhile */
 }
 
-void pool_stop(void)
-{
-  /* pool_tick sends STOP to each worker as the queue allows */
-}

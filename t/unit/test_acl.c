@@ -1,5 +1,7 @@
 /* test_acl: CIDR parsing and matching, allow/deny order (lib/riap_acl.c). */
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 #include "riap_acl.h"
 #include "unit.h"
 
@@ -10,12 +12,43 @@ static int allows(const struct riap_acl *a, const char *ip)
   return riap_acl_allows(a, b);
 }
 
+/* the listener never prints a block nor frees its lists: these two are
+ * the test's own */
+static const unsigned char v4prefix[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+
+static size_t fmtcidr(char *dest, const struct riap_cidr *c)
+{
+  char a[INET6_ADDRSTRLEN];
+  size_t n;
+  int v4 = !memcmp(c->addr, v4prefix, 12) && c->bits >= 96;
+  if (v4) inet_ntop(AF_INET, c->addr + 12, a, sizeof a);
+  else inet_ntop(AF_INET6, c->addr, a, sizeof a);
+  n = strlen(a);
+  memcpy(dest, a, n);
+  dest[n++] = '/';
+  {
+    unsigned b = v4 ? c->bits - 96 : c->bits;
+    if (b >= 100) dest[n++] = (char)('0' + b / 100);
+    if (b >= 10) dest[n++] = (char)('0' + b / 10 % 10);
+    dest[n++] = (char)('0' + b % 10);
+  }
+  dest[n] = 0;
+  return n;
+}
+
+static void acl_free(struct riap_acl *a)
+{
+  free(a->allow);
+  free(a->deny);
+  memset(a, 0, sizeof *a);
+}
+
 static const char *fmt(const char *s)
 {
-  static char buf[RIAP_ACL_FMT];
+  static char buf[64];
   struct riap_cidr c;
   if (!riap_acl_scancidr(s, &c)) return "(fail)";
-  riap_acl_fmtcidr(buf, &c);
+  fmtcidr(buf, &c);
   return buf;
 }
 
@@ -62,16 +95,16 @@ int main(void)
   CHECK(!riap_acl_add(&a, "10.0.0.0/8,bogus", 1, &bad) && !strcmp(bad, "bogus"), "a bad item is named");
   CHECK(a.ndeny == 1, "a list with a bad item adds nothing");
   CHECK(!riap_acl_add(&a, "10.0.0.0/8,", 1, &bad), "an empty item is refused");
-  riap_acl_free(&a);
+  acl_free(&a);
 
   CHECK(riap_acl_add(&a, "0.0.0.0/0", 1, &bad), "deny all IPv4");
   CHECK(allows(&a, "8.8.8.8") == 0, "IPv4 denied");
   CHECK(allows(&a, "2001:db8::1") == 1, "IPv6 not touched by an IPv4 rule");
-  riap_acl_free(&a);
+  acl_free(&a);
   CHECK(riap_acl_add(&a, "fe80::/10", 0, &bad), "allow fe80::/10");
   CHECK(allows(&a, "febf::1") == 1, "febf:: inside fe80::/10");
   CHECK(allows(&a, "fec0::1") == 0, "fec0:: outside fe80::/10");
   CHECK(allows(&a, "127.0.0.1") == 0, "IPv4 outside an IPv6-only allow list");
-  riap_acl_free(&a);
+  acl_free(&a);
   return UNIT_DONE();
 }
