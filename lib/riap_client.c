@@ -476,6 +476,14 @@ json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_
     return NULL;
   }
   left = left_of(deadline);
+  /* the answer to what was just sent is rarely there yet: wait for it
+   * first rather than try a read that fails with EAGAIN (one system call
+   * less per request) */
+  if (left != 0 && c->inscan == c->in.len) {
+    int r = wait_fd(c->rfd, POLLIN, deadline);
+    if (r < 0) { fail(c, RIAP_CLIENT_EIO, "poll: %s", strerror(errno)); return NULL; }
+    left = left_of(deadline);
+  }
   if (left == 0) {
     fail(c, RIAP_CLIENT_ETIMEOUT, "no response from %s within %d.%03d s", c->endpoint,
          timeout_ms / 1000, timeout_ms % 1000);

@@ -78,6 +78,8 @@ struct mount;
 /* mount_run: forwards q to the server mounted at e; rest is the offset in
  * q->uri of what follows the mount point. */
 void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r);
+/* mount_start: opens e's backend and awaits its first answer (--start-persistent). */
+void mount_start(struct server *s, struct riap_entity *e);
 /* mount_free: closes a mount's connection and frees it. */
 void mount_free(struct mount *m);
 /* entity_priv_free: frees what the server keeps for an entity (tree->priv_free). */

@@ -197,6 +197,28 @@ static void drop_client_keys(json_t *req)
   }
 }
 
+/* --start-persistent: the backend is opened now, and its answer to an
+ * info of the mount point awaited, so that the first request does not wait
+ * for a program to start (a Perl backend loads its modules for 100 ms and
+ * more). In a worker this runs before READY: a recycled worker takes no
+ * connection before its backends answer. A failure is only a warning: the
+ * backend is tried again on the first request, as without the option. */
+void mount_start(struct server *s, struct riap_entity *e)
+{
+  struct mount *m = mount_get(s, e);
+  struct reply r;
+  json_t *req, *env;
+  if (!m || !m->ok || m->open) return;
+  req = json_pack("{s:s, s:s}", "action", "info", "uri", m->prefix);
+  if (!req) return;
+  memset(&r, 0, sizeof r);
+  env = forward(m, e, req, &r);
+  json_decref(req);
+  json_decref(env);                            /* a failure has been reported by forward */
+  m->retry_at_ms = 0;                          /* the first request tries again at once */
+  reply_clear(&r);
+}
+
 void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r)
 {
   struct mount *m = mount_get(s, e);
@@ -219,12 +241,8 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
   r->message = json_is_string(json_array_get(env, 1)) ? json_incref(json_array_get(env, 1)) : 0;
   r->result = json_incref(json_array_get(env, 2));
   meta = json_array_get(env, 3);
-  r->meta = json_is_object(meta) ? json_deep_copy(meta) : 0;   /* riap.* keys are redone by reply_cat */
-  if (r->status / 100 == 2 && r->result) {
-    json_t *own = json_deep_copy(r->result);
-    json_decref(r->result);
-    r->result = own;
-    rewrite_result(m, e, q->action, r->result);
-  }
+  r->meta = json_is_object(meta) ? json_incref(meta) : 0;   /* riap.* keys are redone by reply_cat */
   json_decref(env);
+  /* the envelope was ours alone: its parts are rewritten in place, not copied */
+  if (r->status / 100 == 2 && r->result) rewrite_result(m, e, q->action, r->result);
 }
