@@ -244,5 +244,6 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
   r->meta = json_is_object(meta) ? json_incref(meta) : 0;   /* riap.* keys are redone by reply_cat */
   json_decref(env);
   /* the envelope was ours alone: its parts are rewritten in place, not copied */
+  if (r->meta) json_object_del(r->meta, "logs");   /* Perl's servers put their source paths there */
   if (r->status / 100 == 2 && r->result) rewrite_result(m, e, q->action, r->result);
 }
