@@ -201,28 +201,52 @@ idle_workers() {
   riap-sbdump "$1" 2>/dev/null | jq -r 'select(.state == "_") | .pid' 2>/dev/null
 }
 
-@test "--start-persistent: a worker's Perl backend runs before the worker is ready, recycled workers too" {
+@test "--start-persistent: each worker's Perl backend runs before the worker is ready" {
   local port pid seen=" " w i n=0 sb=$BATS_TEST_TMPDIR/sb
   command -v riap-sbdump >/dev/null || fail "riap-sbdump (build/t/prog) is not in PATH"
   port=$(free_port)
-  RIAP_ALLOW_ROOT=1 "$LISTEN" -p "127.0.0.1:$port" --start-servers 1 --max-clients 1 --max-requests-per-child 2 \
+  RIAP_ALLOW_ROOT=1 "$LISTEN" -p "127.0.0.1:$port" --start-servers 2 \
     --scoreboard-path "$sb" -- "$HANDLE" --start-persistent "$ROOT" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
   pid=$!
   echo $pid >>"$BATS_TEST_TMPDIR/pids"
-  # each worker, the moment the scoreboard first shows it ready, has its
-  # backend: three generations of workers (recycled every 2 requests)
-  for i in $(seq 600); do
+  # each worker, the moment the scoreboard first shows it ready (no request
+  # has been sent), has its backend
+  for i in $(seq 1200); do
     for w in $(idle_workers "$sb"); do
       case $seen in *" $w "*) continue ;; esac
       [ -n "$(backend "$w")" ] || fail "worker $w is ready without its Perl backend"
       seen="$seen$w "
       n=$((n + 1))
     done
-    [ $n -ge 3 ] && break
-    if [ $n -ge 1 ]; then
-      ask "$port" '{"action":"call","uri":"/Perl/sum","args":{"array":[1]}}' >/dev/null 2>&1 || true
-    fi
+    [ $n -ge 2 ] && break
     sleep 0.05
   done
-  [ $n -ge 3 ] || fail "saw $n ready workers, not 3 (seen:$seen) $(cat "$BATS_TEST_TMPDIR/err")"
+  [ $n -ge 2 ] || fail "saw $n ready workers, not 2 (seen:$seen) $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+@test "--start-persistent: a recycled worker keeps its Perl backend, and the next request finds it running" {
+  local port pid i w0 b0 w b out sb=$BATS_TEST_TMPDIR/sb
+  port=$(free_port)
+  RIAP_ALLOW_ROOT=1 "$LISTEN" -p "127.0.0.1:$port" --start-servers 1 --max-clients 1 --max-requests-per-child 2 \
+    --scoreboard-path "$sb" -- "$HANDLE" --start-persistent "$ROOT" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+  pid=$!
+  echo $pid >>"$BATS_TEST_TMPDIR/pids"
+  wait_for "a ready worker" 60 bash -c "riap-sbdump '$sb' 2>/dev/null | grep -q '\"state\":\"_\"'"
+  w0=$(workers "$pid")
+  b0=$(backend "$w0")
+  [ -n "$b0" ] || fail "no backend under worker '$w0'"
+  # 10 requests on 10 connections: 5 times the request limit
+  for i in $(seq 10); do
+    out=$(ask "$port" "{\"action\":\"call\",\"uri\":\"/Perl/sum\",\"args\":{\"array\":[$i,1]}}") || fail "request $i: $out"
+    jq -e ".[0] == 200 and .[2] == $((i + 1))" <<<"$out" >/dev/null || fail "request $i: $out"
+  done
+  w=$(workers "$pid")
+  b=$(backend "$w")
+  [ "$b" = "$b0" ] || fail "the backend changed from $b0 to '$b' (worker $w0, now '$w')"
+  # the worker did reach its limit: the listener counted its requests, and it ran anew
+  grep -q "unable to exec" "$BATS_TEST_TMPDIR/err" && fail "$(cat "$BATS_TEST_TMPDIR/err")"
+  [ "$(riap-sbdump "$sb" | jq -s 'map(.requests) | add')" -ge 10 ] || fail "scoreboard: $(riap-sbdump "$sb")"
+  # no fd of the hand-down leaks into the backend, nor stays open without a taker
+  run ls "/proc/$b/fd"
+  [ "$(wc -w <<<"$output")" -le 4 ] || fail "the backend holds fds beyond 0-2: $output"
 }

@@ -139,6 +139,7 @@ void server_start(struct server *s)
 {
   if (s->chroot) confine(s, s->allow_root);
   if (s->start_persistent) persistent_start_all(s);
+  mount_adopt_end();
 }
 
 int main(int argc, char **argv)

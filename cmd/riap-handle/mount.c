@@ -3,10 +3,12 @@
  * uris in list, info and child_metas results are rewritten back. One
  * connection (or one riap+pipe child) per riap-handle process, opened on
  * first use and reopened after a failure, not before restart_delay. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <errmsg.h>
 #include "riap_client.h"
 #include "riap_time.h"
@@ -23,7 +25,11 @@ struct mount {
   struct riap_conn conn;
   int open, used;               /* used: it has answered before (a stale keep-alive may be closed) */
   long long retry_at_ms;
+  const char *uri;              /* the mount point's (the entity's) */
+  struct mount *next;           /* every mount configured, for mount_handdown */
 };
+
+static struct mount *mounts;
 
 
 static int seconds(json_t *v, unsigned long def_ms, unsigned long *ms)
@@ -73,9 +79,33 @@ static void configure(struct server *s, struct mount *m, json_t *conf, const cha
   m->ok = 1;
 }
 
+/* a recycled worker's backends (RIAP_MOUNT_FDS, see mount_handdown): the
+ * record "RFD,WFD,PID,URI;" of the mount point uri, if any, is taken over */
+static void adopt(struct mount *m)
+{
+  const char *v = getenv("RIAP_MOUNT_FDS");
+  size_t n = strlen(m->uri);
+  int rfd, wfd, k;
+  long pid;
+  if (!v || m->url.scheme != RIAP_URL_PIPE) return;
+  while (*v) {
+    const char *end = strchr(v, ';');
+    if (!end) return;
+    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && (size_t)(end - v - k) == n && !strncmp(v + k, m->uri, n)) {
+      if (riap_client_adopt(&m->conn, &m->url, rfd, wfd, (pid_t)pid)) m->open = m->used = 1;
+      else carp("warning: mount ", m->uri, ": ", m->conn.msg);
+      return;
+    }
+    v = end + 1;
+  }
+}
+
 void mount_free(struct mount *m)
 {
+  struct mount **p;
   if (!m) return;
+  for (p = &mounts; *p; p = &(*p)->next)
+    if (*p == m) { *p = m->next; break; }
   if (m->open) riap_client_close(&m->conn, 100);
   riap_url_free(&m->url);
   free(m->prefix);
@@ -87,7 +117,11 @@ static struct mount *mount_get(struct server *s, struct riap_entity *e)
   struct mount *m = e->priv;
   if (m) return m;
   if (!(m = calloc(1, sizeof *m))) return 0;
+  m->uri = e->uri;
   configure(s, m, e->mount, e->dir);
+  if (m->ok) adopt(m);
+  m->next = mounts;
+  mounts = m;
   e->priv = m;
   return m;
 }
@@ -246,4 +280,50 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
   /* the envelope was ours alone: its parts are rewritten in place, not copied */
   if (r->meta) json_object_del(r->meta, "logs");   /* Perl's servers put their source paths there */
   if (r->status / 100 == 2 && r->result) rewrite_result(m, e, q->action, r->result);
+}
+
+/* A worker at its request limit that keeps its backends (worker.c) execs a
+ * fresh riap-handle in its own process: each running riap+pipe backend
+ * with nothing unread passes as "RFD,WFD,PID,URI;" in RIAP_MOUNT_FDS, its
+ * fds open across the exec; the new image takes them over (adopt) as its
+ * --start-persistent walk reaches each mount, and mount_adopt_end closes
+ * what no mount took. */
+int mount_handdown(stralloc *sa)
+{
+  struct mount *m;
+  char num[80];
+  int n = 0;
+  for (m = mounts; m; m = m->next) {
+    struct riap_conn *c = &m->conn;
+    if (!m->open || !c->pid || riap_client_pending(c) || c->inpos != c->in.len) continue;
+    if (fcntl(c->rfd, F_SETFD, 0) < 0 || fcntl(c->wfd, F_SETFD, 0) < 0) continue;
+    snprintf(num, sizeof num, "%d,%d,%ld,", c->rfd, c->wfd, (long)c->pid);
+    if (!stralloc_cats(sa, num) || !stralloc_cats(sa, m->uri) || !stralloc_cats(sa, ";")) return -1;
+    n++;
+  }
+  return n;
+}
+
+void mount_adopt_end(void)
+{
+  const char *v = getenv("RIAP_MOUNT_FDS");
+  int rfd, wfd, k;
+  long pid;
+  if (!v) return;
+  while (*v) {
+    const char *end = strchr(v, ';');
+    if (!end) break;
+    /* still without close-on-exec: no mount took it */
+    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && rfd > 2 && wfd > 2 && pid > 0
+        && fcntl(rfd, F_GETFD) == 0) {
+      struct riap_conn c;
+      riap_conn_init(&c);
+      c.rfd = rfd;
+      c.wfd = wfd;
+      c.pid = (pid_t)pid;
+      riap_client_close(&c, 100);
+    }
+    v = end + 1;
+  }
+  unsetenv("RIAP_MOUNT_FDS");
 }
