@@ -79,11 +79,26 @@ static void configure(struct server *s, struct mount *m, json_t *conf, const cha
   m->ok = 1;
 }
 
+/* RIAP_MOUNT_FDS, taken out of the environment on first use, before any
+ * backend is started (they get our environment) */
+static const char *handed(void)
+{
+  static char *v;
+  static int done;
+  if (!done) {
+    const char *e = getenv("RIAP_MOUNT_FDS");
+    done = 1;
+    if (e) v = strdup(e);
+    unsetenv("RIAP_MOUNT_FDS");
+  }
+  return v;
+}
+
 /* a recycled worker's backends (RIAP_MOUNT_FDS, see mount_handdown): the
  * record "RFD,WFD,PID,URI;" of the mount point uri, if any, is taken over */
 static void adopt(struct mount *m)
 {
-  const char *v = getenv("RIAP_MOUNT_FDS");
+  const char *v = handed();
   size_t n = strlen(m->uri);
   int rfd, wfd, k;
   long pid;
@@ -306,7 +321,7 @@ int mount_handdown(stralloc *sa)
 
 void mount_adopt_end(void)
 {
-  const char *v = getenv("RIAP_MOUNT_FDS");
+  const char *v = handed();
   int rfd, wfd, k;
   long pid;
   if (!v) return;
@@ -325,5 +340,4 @@ void mount_adopt_end(void)
     }
     v = end + 1;
   }
-  unsetenv("RIAP_MOUNT_FDS");
 }
