@@ -65,6 +65,13 @@ void riap_conn_init(struct riap_conn *c);
  * c->msg, and c closed. */
 int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_ms);
 
+/* riap_client_adopt: makes c (initialised and closed) the open riap+pipe
+ * connection of u whose pipes rfd and wfd and child pid were opened
+ * before (by this process before an exec: riap-handle's recycled worker
+ * keeps its backends); sets close-on-exec and non-blocking on the fds.
+ * Returns 1, or 0 with c->err ECONNECT and c closed (fds not closed). */
+int riap_client_adopt(struct riap_conn *c, const struct riap_url *u, int rfd, int wfd, pid_t pid);
+
 /* riap_client_queue: appends the n bytes at s to the output; nothing is
  * written yet. Returns 1, or 0 (ENOMEM). */
 int riap_client_queue(struct riap_conn *c, const char *s, size_t n);

@@ -330,6 +330,7 @@ static int start_one(struct riap_entity *e, void *arg)
   struct server *s = arg;
   struct funcmeta *m;
   if (e->type == RIAP_PACKAGE) riap_tree_children(&s->tree, e, start_one, s);
+  if (e->type == RIAP_MOUNT) mount_start(s, e);
   if (e->type != RIAP_FUNCTION || !(m = funcmeta_get(e)) || !m->ok || !m->persistent) return 1;
   if (!coproc_ensure(s, e, m)) carp("warning: ", e->uri, ": unable to start: ", strerror(m->co.code));
   return 1;

@@ -78,6 +78,14 @@ struct mount;
 /* mount_run: forwards q to the server mounted at e; rest is the offset in
  * q->uri of what follows the mount point. */
 void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r);
+/* mount_start: opens e's backend and awaits its first answer (--start-persistent). */
+void mount_start(struct server *s, struct riap_entity *e);
+/* mount_handdown: appends "RFD,WFD,PID,URI;" for each running riap+pipe
+ * backend to sa and clears close-on-exec on its fds, for a worker that
+ * execs itself anew (RIAP_MOUNT_FDS); returns how many, -1 out of memory. */
+int mount_handdown(stralloc *sa);
+/* mount_adopt_end: after start-up, ends the backends of RIAP_MOUNT_FDS that no mount took over. */
+void mount_adopt_end(void);
 /* mount_free: closes a mount's connection and frees it. */
 void mount_free(struct mount *m);
 /* entity_priv_free: frees what the server keeps for an entity (tree->priv_free). */

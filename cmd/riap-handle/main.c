@@ -57,7 +57,7 @@ static void help(void)
          "      --max-output BYTES  cap on a function's output (default 16777216)\n"
          "      --log-fd N          write access records to fd N (default: 2 on an accepted\n"
          "                          connection, else none)\n"
-         "      --start-persistent  start persistent functions at once, not on first call\n"
+         "      --start-persistent  start persistent functions and mount backends at once, not on first use\n"
          "      --max-depth N       deepest JSON nesting of a request (default 64)\n"
          "      --max-args N        most arguments of a call (default 1000)\n"
          "      --rlimit-cpu SECS   CPU seconds of a function (default 60; 0: inherited)\n"
@@ -140,6 +140,7 @@ void server_start(struct server *s)
 {
   if (s->chroot) confine(s, s->allow_root);
   if (s->start_persistent) persistent_start_all(s);
+  mount_adopt_end();
 }
 
 /* pipe mode: the timeouts riap-listen would pass when absent, the same

@@ -3,10 +3,12 @@
  * uris in list, info and child_metas results are rewritten back. One
  * connection (or one riap+pipe child) per riap-handle process, opened on
  * first use and reopened after a failure, not before restart_delay. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <errmsg.h>
 #include "riap_client.h"
 #include "riap_time.h"
@@ -23,7 +25,11 @@ struct mount {
   struct riap_conn conn;
   int open, used;               /* used: it has answered before (a stale keep-alive may be closed) */
   long long retry_at_ms;
+  const char *uri;              /* the mount point's (the entity's) */
+  struct mount *next;           /* every mount configured, for mount_handdown */
 };
+
+static struct mount *mounts;
 
 
 static int seconds(json_t *v, unsigned long def_ms, unsigned long *ms)
@@ -73,9 +79,48 @@ static void configure(struct server *s, struct mount *m, json_t *conf, const cha
   m->ok = 1;
 }
 
+/* RIAP_MOUNT_FDS, taken out of the environment on first use, before any
+ * backend is started (they get our environment) */
+static const char *handed(void)
+{
+  static char *v;
+  static int done;
+  if (!done) {
+    const char *e = getenv("RIAP_MOUNT_FDS");
+    done = 1;
+    if (e) v = strdup(e);
+    unsetenv("RIAP_MOUNT_FDS");
+  }
+  return v;
+}
+
+/* a recycled worker's backends (RIAP_MOUNT_FDS, see mount_handdown): the
+ * record "RFD,WFD,PID,URI;" of the mount point uri, if any, is taken over */
+static void adopt(struct mount *m)
+{
+  const char *v = handed();
+  size_t n = strlen(m->uri);
+  int rfd, wfd, k;
+  long pid;
+  if (!v || m->url.scheme != RIAP_URL_PIPE) return;
+  while (*v) {
+    const char *end = strchr(v, ';');
+    if (!end) return;
+    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && (size_t)(end - v - k) == n && !strncmp(v + k, m->uri, n)) {
+      if (riap_client_adopt(&m->conn, &m->url, rfd, wfd, (pid_t)pid)) m->open = m->used = 1;
+      else carp("warning: mount ", m->uri, ": ", m->conn.msg);
+      return;
+    }
+    v = end + 1;
+  }
+}
+
 void mount_free(struct mount *m)
 {
+  struct mount **p;
   if (!m) return;
+  for (p = &mounts; *p; p = &(*p)->next)
+    if (*p == m) { *p = m->next; break; }
   if (m->open) riap_client_close(&m->conn, 100);
   riap_url_free(&m->url);
   free(m->prefix);
@@ -87,7 +132,11 @@ static struct mount *mount_get(struct server *s, struct riap_entity *e)
   struct mount *m = e->priv;
   if (m) return m;
   if (!(m = calloc(1, sizeof *m))) return 0;
+  m->uri = e->uri;
   configure(s, m, e->mount, e->dir);
+  if (m->ok) adopt(m);
+  m->next = mounts;
+  mounts = m;
   e->priv = m;
   return m;
 }
@@ -197,6 +246,28 @@ static void drop_client_keys(json_t *req)
   }
 }
 
+/* --start-persistent: the backend is opened now, and its answer to an
+ * info of the mount point awaited, so that the first request does not wait
+ * for a program to start (a Perl backend loads its modules for 100 ms and
+ * more). In a worker this runs before READY: a recycled worker takes no
+ * connection before its backends answer. A failure is only a warning: the
+ * backend is tried again on the first request, as without the option. */
+void mount_start(struct server *s, struct riap_entity *e)
+{
+  struct mount *m = mount_get(s, e);
+  struct reply r;
+  json_t *req, *env;
+  if (!m || !m->ok || m->open) return;
+  req = json_pack("{s:s, s:s}", "action", "info", "uri", m->prefix);
+  if (!req) return;
+  memset(&r, 0, sizeof r);
+  env = forward(m, e, req, &r);
+  json_decref(req);
+  json_decref(env);                            /* a failure has been reported by forward */
+  m->retry_at_ms = 0;                          /* the first request tries again at once */
+  reply_clear(&r);
+}
+
 void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q, size_t rest, struct reply *r)
 {
   struct mount *m = mount_get(s, e);
@@ -219,12 +290,54 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
   r->message = json_is_string(json_array_get(env, 1)) ? json_incref(json_array_get(env, 1)) : 0;
   r->result = json_incref(json_array_get(env, 2));
   meta = json_array_get(env, 3);
-  r->meta = json_is_object(meta) ? json_deep_copy(meta) : 0;   /* riap.* keys are redone by reply_cat */
-  if (r->status / 100 == 2 && r->result) {
-    json_t *own = json_deep_copy(r->result);
-    json_decref(r->result);
-    r->result = own;
-    rewrite_result(m, e, q->action, r->result);
-  }
+  r->meta = json_is_object(meta) ? json_incref(meta) : 0;   /* riap.* keys are redone by reply_cat */
   json_decref(env);
+  /* the envelope was ours alone: its parts are rewritten in place, not copied */
+  if (r->meta) json_object_del(r->meta, "logs");   /* Perl's servers put their source paths there */
+  if (r->status / 100 == 2 && r->result) rewrite_result(m, e, q->action, r->result);
+}
+
+/* A worker at its request limit that keeps its backends (worker.c) execs a
+ * fresh riap-handle in its own process: each running riap+pipe backend
+ * with nothing unread passes as "RFD,WFD,PID,URI;" in RIAP_MOUNT_FDS, its
+ * fds open across the exec; the new image takes them over (adopt) as its
+ * --start-persistent walk reaches each mount, and mount_adopt_end closes
+ * what no mount took. */
+int mount_handdown(stralloc *sa)
+{
+  struct mount *m;
+  char num[80];
+  int n = 0;
+  for (m = mounts; m; m = m->next) {
+    struct riap_conn *c = &m->conn;
+    if (!m->open || !c->pid || riap_client_pending(c) || c->inpos != c->in.len) continue;
+    if (fcntl(c->rfd, F_SETFD, 0) < 0 || fcntl(c->wfd, F_SETFD, 0) < 0) continue;
+    snprintf(num, sizeof num, "%d,%d,%ld,", c->rfd, c->wfd, (long)c->pid);
+    if (!stralloc_cats(sa, num) || !stralloc_cats(sa, m->uri) || !stralloc_cats(sa, ";")) return -1;
+    n++;
+  }
+  return n;
+}
+
+void mount_adopt_end(void)
+{
+  const char *v = handed();
+  int rfd, wfd, k;
+  long pid;
+  if (!v) return;
+  while (*v) {
+    const char *end = strchr(v, ';');
+    if (!end) break;
+    /* still without close-on-exec: no mount took it */
+    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && rfd > 2 && wfd > 2 && pid > 0
+        && fcntl(rfd, F_GETFD) == 0) {
+      struct riap_conn c;
+      riap_conn_init(&c);
+      c.rfd = rfd;
+      c.wfd = wfd;
+      c.pid = (pid_t)pid;
+      riap_client_close(&c, 100);
+    }
+    v = end + 1;
+  }
 }

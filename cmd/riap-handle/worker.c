@@ -33,7 +33,57 @@ struct worker {
   const char *name;             /* process titles when set (RIAP_NAME) */
   char *title;                  /* the argv area, title_len bytes */
   size_t title_len;
+  char **argv, **envp;          /* as we were started (copies), to exec ourselves anew */
 };
+
+extern char **environ;
+
+/* copies of argv and environ before process titles and unsetenv change them */
+static char **strv_copy(char **v)
+{
+  size_t n = 0, i;
+  char **c;
+  while (v[n]) n++;
+  if (!(c = calloc(n + 2, sizeof *c))) return 0;   /* one more slot: RIAP_MOUNT_FDS */
+  for (i = 0; i < n; i++)
+    if (!(c[i] = strdup(v[i]))) return 0;
+  return c;
+}
+
+/* recycling that keeps the backends: at its request limit, a worker with
+ * running riap+pipe mount backends (--start-persistent, no chroot: the
+ * program must be reachable) execs riap-handle anew in its own process,
+ * handing the backends down (mount_handdown), instead of exiting: the
+ * listener sees the same worker, idle (its last DONE or PARK does not say
+ * EXITING; what it sends meanwhile waits in the channel), and the next
+ * request finds the backend loaded and warm (a Perl backend's start, and
+ * its first call of each function, cost 100 ms and more). The new image
+ * does not say READY again. reexec_prepare returns 1 when that is the way. */
+static int reexec_prepare(struct server *s, struct worker *w)
+{
+  static stralloc fds;
+  size_t i, j;
+  if (!s->start_persistent || s->chroot || !w->argv || !w->envp) return 0;
+  if (!stralloc_copys(&fds, "RIAP_MOUNT_FDS=") || mount_handdown(&fds) <= 0 || !stralloc_0(&fds)) return 0;
+  if (fcntl(w->ctl, F_SETFD, 0) < 0) return 0;
+  if (s->log_fd > 2) fcntl(s->log_fd, F_SETFD, 0);   /* --log-fd N: still N in the new image */
+  for (i = j = 0; w->envp[i]; i++)
+    if (strncmp(w->envp[i], "RIAP_MOUNT_FDS=", 15)) w->envp[j++] = w->envp[i];
+  w->envp[j++] = fds.s;
+  w->envp[j] = 0;
+  return 1;
+}
+
+static void reexec(struct worker *w)
+{
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  /* by its name, so that ps and pgrep still show riap-handle; an upgraded
+   * binary's old file is gone: then the running one, by its /proc link */
+  if (n > 0) { path[n] = 0; execve(path, w->argv, w->envp); }
+  execve("/proc/self/exe", w->argv, w->envp);
+  diesys(111, "fatal: unable to exec riap-handle anew");   /* the listener replaces us */
+}
 
 /* process titles: ps shows the argv area; overwrite it, never extend it */
 static void title_init(struct worker *w, int argc, char **argv)
@@ -206,8 +256,12 @@ int worker_run(struct server *s, int argc, char **argv)
   static struct worker w;
   struct riap_chan_msg m;
   unsigned long slot, gen;
+  int renewed;
 
   memset(&w, 0, sizeof w);
+  renewed = getenv("RIAP_MOUNT_FDS") != 0;     /* execed anew by reexec (server_start unsets it) */
+  w.argv = strv_copy(argv);                    /* before titles and settings change them */
+  w.envp = strv_copy(environ);
   settings(s, &w, &slot, &gen);
   if (s->log_fd < 0) s->log_fd = 1;
   w.watch = 1;
@@ -221,6 +275,7 @@ int worker_run(struct server *s, int argc, char **argv)
   title_set(&w, "idle");
   riap_sb_state(s->sb, RIAP_SB_IDLE);
 
+  if (renewed) goto serve;                    /* the listener knows us: no READY again */
   memset(&m, 0, sizeof m);
   m.h.type = RIAP_CHAN_READY;
   m.u.ready.pid = s->pid;
@@ -229,6 +284,7 @@ int worker_run(struct server *s, int argc, char **argv)
   m.u.ready.timeout_ms = s->idle_timeout_ms == ULONG_MAX ? UINT32_MAX : (uint32_t)s->idle_timeout_ms;
   send_msg(&w, &m);
 
+serve:
   for (;;) {
     static struct riap_chan_msg back;          /* DONE or PARK, with up to 16 KiB of data */
     struct riap_peer peer;
@@ -236,7 +292,7 @@ int worker_run(struct server *s, int argc, char **argv)
     char label[RIAP_PEER_FMT];
     uint64_t id, in0 = 0, out0 = 0;
     unsigned long n;
-    int fd, rc, exiting;
+    int fd, rc, exiting, renew;
 
     rc = riap_chan_recv(w.ctl, &m, &fd);
     if (rc < 0 && errno == EINTR) continue;
@@ -264,6 +320,8 @@ int worker_run(struct server *s, int argc, char **argv)
     sp.out_cap = RIAP_CHAN_DATAMAX;
     n = serve_conn_park(s, fd, &peer, &sp);
     exiting = w.ending || w.retiring || (w.max_requests && s->answered >= w.max_requests);
+    renew = exiting && !w.ending && !w.retiring && reexec_prepare(s, &w);
+    if (renew) exiting = 0;
     memset(&back.h, 0, sizeof back.h);
     back.h.id = id;
     back.h.flags = exiting ? RIAP_CHAN_EXITING : 0;
@@ -286,6 +344,7 @@ int worker_run(struct server *s, int argc, char **argv)
       diesys(111, "fatal: unable to write to the control channel");
     }
     if (fd >= 0) close(fd);                    /* the listener holds it now */
+    if (renew) reexec(&w);
     if (exiting) break;
     title_set(&w, "idle");
   }
