@@ -42,12 +42,10 @@ is() { # is N JQ: jq -e JQ holds on answer N
   jq -e "$2" <<<"${RESP[$1]}" >/dev/null || { echo "answer $1 fails: $2"; echo "  ${RESP[$1]}"; false; }
 }
 
-free_port() { # a port nothing listens on now
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-  done
+free_port() { # a port the kernel just handed out (bound to nothing now)
+  perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
+    bind($s, sockaddr_in(0, inet_aton("127.0.0.1"))) or die;
+    print((sockaddr_in(getsockname($s)))[0], "\n")'
 }
 
 start_listen() { # start_listen ADDR-OPTION... -- ROOT: riap-listen, ready when it returns
