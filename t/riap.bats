@@ -7,6 +7,7 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+bats_require_minimum_version 1.5.0   # run -N (exit status checks)
 
 RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
