@@ -13,6 +13,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+# the servers run as nobody: they exec copies in $PUB, since the checkout
+# may sit where nobody cannot enter (mktemp -d, ~root)
+[ -n "${PUB:-}" ] && HANDLE=$PUB/bin/riap-handle
 
 SBDUMP=$RIAP_BUILD/t/prog/riap-sbdump
 LIST='{"action":"call","uri":"/Fd/list"}'
@@ -42,7 +45,10 @@ setup_file() {
   cp -a "$RIAP_REPO/examples/Math" "$ROOT/"
   # /Pipe/ is INNER served by a riap-handle that fdlist --record starts:
   # the backend records the fds it got to BACKEND_FDS (slashes %-escaped)
-  local e=$RIAP_BUILD/t/static/fdlist
+  mkdir -p "$PUB/bin"
+  cp "$HANDLE" "$RIAP_BUILD/t/static/fdlist" "$PUB/bin/"
+  HANDLE=$PUB/bin/riap-handle
+  local e=$PUB/bin/fdlist
   printf '{"url":"riap+pipe:%s//--record/%s/%s/%s//"}' "$e" \
     "${BACKEND_FDS//\//%2F}" "${HANDLE//\//%2F}" "${INNER//\//%2F}" >"$ROOT/Pipe.mount.json"
   chmod -R a+rX "$PUB"
