@@ -306,11 +306,11 @@ wait_calls() { # wait_calls N: at least N more requests served (30 s at most)
   slow=$!; remember $slow
   sleep 0.5
   old=$(js | jq .pid)
-  run "$CTL" -d "$SVC" restart
+  run "$CTL" -t 90 -d "$SVC" restart
   assert_success
   wait $slow || fail "the call in flight failed: $(cat "$BATS_TEST_TMPDIR/slow")"
   wait_calls 50
-  run "$CTL" -d "$SVC" restart
+  run "$CTL" -t 90 -d "$SVC" restart
   assert_success
   new=$(js | jq .pid)
   [ "$new" != "$old" ] || fail "pid unchanged: $old"
@@ -331,7 +331,7 @@ wait_calls() { # wait_calls N: at least N more requests served (30 s at most)
   wait_calls 50
   cp "$LISTEN" "$BATS_TEST_TMPDIR/v2/riap-listen"
   echo "$BATS_TEST_TMPDIR/v2:$RIAP_BUILD/bin:$PATH" >"$SVC/env/PATH"
-  run "$CTL" -d "$SVC" restart
+  run "$CTL" -t 90 -d "$SVC" restart
   assert_success
   [ "$(readlink /proc/$(js | jq .pid)/exe)" = "$BATS_TEST_TMPDIR/v2/riap-listen" ]
   wait_calls 50
@@ -343,13 +343,13 @@ wait_calls() { # wait_calls N: at least N more requests served (30 s at most)
   rm "$HOLD/down" 2>/dev/null || true
   "$CTL" -d "$SVC" start
   : >"$SVC/env/UNIX_SOCKETS"
-  "$CTL" -d "$SVC" restart
+  "$CTL" -t 90 -d "$SVC" restart
   run s6-fdholder-list "$BATS_TEST_TMPDIR/run/fdholder"
   assert_output "riap:tcp:127.0.0.1:$PORT"
   echo "$SOCK" >"$SVC/env/UNIX_SOCKETS"
-  "$CTL" -d "$SVC" restart
+  "$CTL" -t 90 -d "$SVC" restart
   rm -f "$SOCK"
-  "$CTL" -d "$SVC" restart
+  "$CTL" -t 90 -d "$SVC" restart
   run "$CLIENT" --retries 0 call "riap+unix:$SOCK//Math/mult" a=4 b=5
   assert_output 20
 }
@@ -361,7 +361,7 @@ wait_calls() { # wait_calls N: at least N more requests served (30 s at most)
   "$CTL" -d "$SVC" start
   clients 8
   wait_calls 50
-  run "$CTL" -d "$SVC" restart
+  run "$CTL" -t 90 -d "$SVC" restart
   assert_success
   wait_calls 50
   clients_done
