@@ -225,6 +225,8 @@ every_action_on() { # URL: every Riap action, one Perinci::Access object
   is 1 ".res[0] == 200 and .res[2] == \"${long^^}\""
 }
 
+worker_idle() { "$RIAP_BUILD/t/prog/riap-sbdump" "$1" | jq -e -s 'any(.[]; .state == "_" and .pid > 0)' >/dev/null; }
+
 # idle_then_two URL: a call, 2.5 s of silence, two more calls, one client
 idle_then_two() {
   local c="[\"call\",\"$1/Math/mult\",{\"args\":{\"a\":2,\"b\":"
@@ -239,6 +241,9 @@ idle_then_two() {
     -- "$HANDLE" --timeout 1 "$ROOT" 2>"$BATS_TEST_TMPDIR/err2" &
   echo $! >>"$BATS_TEST_TMPDIR/pids"
   wait_for "the TCP port" 10 tcp_up "$port"
+  # the worker's READY carries its 1 s idle timeout to the listener: a
+  # connection held before it would keep the listener's own (120 s)
+  wait_for "the worker ready" 10 worker_idle "$BATS_TEST_TMPDIR/sb2"
   idle_then_two "riap+tcp://127.0.0.1:$port"
   is 0 '.res[0] == 200 and .res[2] == 6'
   is 1 '.res[0] == 500 and (.res[1] | test("Empty response"))'
