@@ -23,7 +23,8 @@
 
 extern char **environ;
 
-static void fail(struct riap_conn *c, enum riap_client_err e, const char *fmt, ...) {
+static void fail(struct riap_conn *c, enum riap_client_err e, const char *fmt, ...)
+{
   va_list ap;
   c->err = e;
   va_start(ap, fmt);
@@ -32,12 +33,14 @@ static void fail(struct riap_conn *c, enum riap_client_err e, const char *fmt, .
 }
 
 
-static long long deadline_of(int timeout_ms) {
+static long long deadline_of(int timeout_ms)
+{
   return timeout_ms < 0 ? -1 : riap_time_monoms() + timeout_ms;
 }
 
 /* the poll timeout left until deadline (-1: none), 0 when it has passed */
-static int left_of(long long deadline) {
+static int left_of(long long deadline)
+{
   long long l;
   if (deadline < 0) return -1;
   l = deadline - riap_time_monoms();
@@ -46,7 +49,8 @@ static int left_of(long long deadline) {
 }
 
 /* poll one fd for ev until deadline: 1 ready, 0 timed out, -1 error */
-static int wait_fd(int fd, short ev, long long deadline) {
+static int wait_fd(int fd, short ev, long long deadline)
+{
   struct pollfd p;
   int r;
   for (;;) {
@@ -60,18 +64,21 @@ static int wait_fd(int fd, short ev, long long deadline) {
   }
 }
 
-static void sleep_ms(int ms) {
+static void sleep_ms(int ms)
+{
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
-void riap_conn_init(struct riap_conn *c) {
+void riap_conn_init(struct riap_conn *c)
+{
   memset(c, 0, sizeof *c);
   c->rfd = c->wfd = -1;
   c->maxline = RIAP_CLIENT_MAXLINE;
 }
 
-static void reset_buffers(struct riap_conn *c) {
+static void reset_buffers(struct riap_conn *c)
+{
   stralloc_free(&c->in);
   stralloc_free(&c->out);
   c->inpos = c->inscan = c->outpos = 0;
@@ -79,7 +86,8 @@ static void reset_buffers(struct riap_conn *c) {
 
 /* --- opening */
 
-static int open_tcp(struct riap_conn *c, const struct riap_url *u, long long deadline) {
+static int open_tcp(struct riap_conn *c, const struct riap_url *u, long long deadline)
+{
   struct addrinfo hints, *res = NULL, *ai;
   char port[8];
   int r, fd = -1, err = 0, timedout = 0, one = 1;
@@ -121,7 +129,8 @@ static int open_tcp(struct riap_conn *c, const struct riap_url *u, long long dea
   return 1;
 }
 
-static int open_unix(struct riap_conn *c, const struct riap_url *u, long long deadline) {
+static int open_unix(struct riap_conn *c, const struct riap_url *u, long long deadline)
+{
   struct sockaddr_un sun;
   size_t len = strlen(u->path);
   int fd, delay = 1;
@@ -165,7 +174,8 @@ static int open_unix(struct riap_conn *c, const struct riap_url *u, long long de
 
 /* moves fd above 2 (so that dup2 onto 0/1 in the child never meets it),
  * keeping close-on-exec; returns the fd, -1 on failure */
-static int above2(int fd) {
+static int above2(int fd)
+{
   int n;
   if (fd > 2) return fd;
   n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -173,7 +183,8 @@ static int above2(int fd) {
   return n;
 }
 
-static int open_pipe(struct riap_conn *c, const struct riap_url *u) {
+static int open_pipe(struct riap_conn *c, const struct riap_url *u)
+{
   int in[2] = { -1, -1 }, out[2] = { -1, -1 }, r, i;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
@@ -235,7 +246,8 @@ sysfail:
   return 0;
 }
 
-int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_ms) {
+int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_ms)
+{
   long long deadline = deadline_of(timeout_ms);
   struct sigaction sa;
   size_t i;
@@ -259,7 +271,8 @@ int riap_client_open(struct riap_conn *c, const struct riap_url *u, int timeout_
   }
 }
 
-int riap_client_adopt(struct riap_conn *c, const struct riap_url *u, int rfd, int wfd, pid_t pid) {
+int riap_client_adopt(struct riap_conn *c, const struct riap_url *u, int rfd, int wfd, pid_t pid)
+{
   struct sigaction sa;
   size_t i;
   int fl;
@@ -288,7 +301,8 @@ int riap_client_adopt(struct riap_conn *c, const struct riap_url *u, int rfd, in
 /* --- sending */
 
 /* drops the bytes already written when that frees much */
-static void compact_out(struct riap_conn *c) {
+static void compact_out(struct riap_conn *c)
+{
   if (!c->outpos) return;
   if (c->outpos == c->out.len) c->outpos = c->out.len = 0;
   else if (c->outpos >= 65536 && c->outpos >= c->out.len / 2) {
@@ -298,13 +312,15 @@ static void compact_out(struct riap_conn *c) {
   }
 }
 
-int riap_client_queue(struct riap_conn *c, const char *s, size_t n) {
+int riap_client_queue(struct riap_conn *c, const char *s, size_t n)
+{
   compact_out(c);
   if (!stralloc_catb(&c->out, s, n)) { fail(c, RIAP_CLIENT_ENOMEM, "out of memory"); return 0; }
   return 1;
 }
 
-int riap_client_queuereq(struct riap_conn *c, const json_t *req) {
+int riap_client_queuereq(struct riap_conn *c, const json_t *req)
+{
   size_t before;
   compact_out(c);
   before = c->out.len;
@@ -317,12 +333,14 @@ int riap_client_queuereq(struct riap_conn *c, const json_t *req) {
   return 1;
 }
 
-size_t riap_client_pending(const struct riap_conn *c) {
+size_t riap_client_pending(const struct riap_conn *c)
+{
   return c->out.len - c->outpos;
 }
 
 /* write to a pipe with SIGPIPE masked (unless ignored): EPIPE, no signal */
-static ssize_t pipewrite(struct riap_conn *c, const char *b, size_t n) {
+static ssize_t pipewrite(struct riap_conn *c, const char *b, size_t n)
+{
   sigset_t set, old, pend;
   int pending, e;
   ssize_t r;
@@ -343,7 +361,8 @@ static ssize_t pipewrite(struct riap_conn *c, const char *b, size_t n) {
   return r;
 }
 
-int riap_client_flush(struct riap_conn *c) {
+int riap_client_flush(struct riap_conn *c)
+{
   while (c->outpos < c->out.len) {
     size_t n = c->out.len - c->outpos;
     ssize_t r;
@@ -363,7 +382,8 @@ int riap_client_flush(struct riap_conn *c) {
   return 1;
 }
 
-int riap_client_send(struct riap_conn *c, const json_t *req, int timeout_ms) {
+int riap_client_send(struct riap_conn *c, const json_t *req, int timeout_ms)
+{
   long long deadline = deadline_of(timeout_ms);
   int r;
   if (req && !riap_client_queuereq(c, req)) return 0;
@@ -379,7 +399,8 @@ int riap_client_send(struct riap_conn *c, const json_t *req, int timeout_ms) {
 
 /* --- receiving */
 
-int riap_client_getline(struct riap_conn *c, const char **line, size_t *n) {
+int riap_client_getline(struct riap_conn *c, const char **line, size_t *n)
+{
   for (;;) {
     char *nl = c->inscan < c->in.len ? memchr(c->in.s + c->inscan, '\n', c->in.len - c->inscan) : NULL;
     ssize_t r;
@@ -423,7 +444,8 @@ int riap_client_getline(struct riap_conn *c, const char **line, size_t *n) {
 }
 
 /* the first bytes of a line, printable ASCII kept, the rest as \xNN */
-static void quote(char *dest, size_t size, const char *s, size_t n) {
+static void quote(char *dest, size_t size, const char *s, size_t n)
+{
   size_t i, j = 0, cap = n > 60 ? 60 : n;
   for (i = 0; i < cap && j + 5 < size; ++i) {
     unsigned char ch = (unsigned char)s[i];
@@ -434,7 +456,8 @@ static void quote(char *dest, size_t size, const char *s, size_t n) {
   dest[j] = 0;
 }
 
-json_t *riap_client_parse(struct riap_conn *c, const char *line, size_t n) {
+json_t *riap_client_parse(struct riap_conn *c, const char *line, size_t n)
+{
   json_error_t jerr;
   json_t *env;
   char q[320];
@@ -462,7 +485,8 @@ json_t *riap_client_parse(struct riap_conn *c, const char *line, size_t n) {
 }
 
 /* waits until deadline for a response; timeout_ms only for the message */
-static json_t *recv_until(struct riap_conn *c, long long deadline, int timeout_ms) {
+static json_t *recv_until(struct riap_conn *c, long long deadline, int timeout_ms)
+{
   for (;;) {
     const char *line;
     size_t n;
@@ -479,11 +503,13 @@ static json_t *recv_until(struct riap_conn *c, long long deadline, int timeout_m
   }
 }
 
-json_t *riap_client_recv(struct riap_conn *c, int timeout_ms) {
+json_t *riap_client_recv(struct riap_conn *c, int timeout_ms)
+{
   return recv_until(c, deadline_of(timeout_ms), timeout_ms);
 }
 
-json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_ms) {
+json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_ms)
+{
   long long deadline = deadline_of(timeout_ms);
   int left;
   if (!riap_client_send(c, req, timeout_ms)) {
@@ -520,7 +546,8 @@ json_t *riap_client_request(struct riap_conn *c, const json_t *req, int timeout_
 
 /* --- closing */
 
-int riap_client_close(struct riap_conn *c, int timeout_ms) {
+int riap_client_close(struct riap_conn *c, int timeout_ms)
+{
   int ok = 1, status = 0, delay = 1;
   long long deadline;
   pid_t r;
