@@ -96,7 +96,10 @@ survivors_past() { [ "$(survivors)" -ge "$1" ]; }
   total_fail=0
   for k in 11 12 13 14 15 16 17; do
     f=$(field $k fail)
-    [ "$f" -le 1 ] || fail "client 127.0.0.$k: $f calls failed (one at most can be in flight): $(cat "$T/client.$k")"
+    # in flight on the killed instance: the call its worker served, and one
+    # whose connection its kernel had queued (accepted for haproxy, so
+    # never redispatched) just before the listener died
+    [ "$f" -le 2 ] || fail "client 127.0.0.$k: $f calls failed (two at most can be in flight): $(cat "$T/client.$k")"
     total_fail=$((total_fail + f))
   done
   echo "# calls failed by the kill: $total_fail of $(( $(field 11 ok) + $(field 12 ok) + $(field 13 ok) + $(field 14 ok) + $(field 15 ok) + $(field 16 ok) + $(field 17 ok) + total_fail ))" >&3
