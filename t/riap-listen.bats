@@ -367,14 +367,16 @@ talk() { perl "$CLIENT" "$@"; }
   local port i; port=$(free_port)
   listen -p "127.0.0.1:$port" -s "$BATS_TEST_TMPDIR/t.sock" --start-servers 3
   for i in $(seq 5); do
-    talk "127.0.0.1:$port" '{"action":"call","uri":"/Util/sleep","args":{"secs":1}}' >"$BATS_TEST_TMPDIR/c$i" &
+    # 3 s each: the pool grows from 3 workers to 5 while the first calls
+    # run, which takes more than a second on a busy machine
+    talk "127.0.0.1:$port" '{"action":"call","uri":"/Util/sleep","args":{"secs":3}}' >"$BATS_TEST_TMPDIR/c$i" &
     echo $! >>"$BATS_TEST_TMPDIR/clients"
   done
-  wait_for "5 requests in flight" 5 count_is 5 sb_count '.state == "C"'
+  wait_for "5 requests in flight" 10 count_is 5 sb_count '.state == "C"'
   kill -TERM "$LPID"
   for i in $(cat "$BATS_TEST_TMPDIR/clients"); do wait "$i"; done
   for i in $(seq 5); do
-    jq -e '.[2].slept == 1' "$BATS_TEST_TMPDIR/c$i" >/dev/null || fail "client $i: $(cat "$BATS_TEST_TMPDIR/c$i")"
+    jq -e '.[2].slept == 3' "$BATS_TEST_TMPDIR/c$i" >/dev/null || fail "client $i: $(cat "$BATS_TEST_TMPDIR/c$i")"
   done
   # not `run wait`: run forks a subshell, which cannot wait for our child
   local rc=0; wait "$LPID" || rc=$?
