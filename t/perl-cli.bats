@@ -11,27 +11,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 
-PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
 
-# wait_port PID PORT: 0 once 127.0.0.1:PORT accepts (60 s at most: the Perl
-# server loads its modules first), 1 if PID died
-wait_port() {
-  local i
-  for i in $(seq 600); do
-    kill -0 "$1" 2>/dev/null || return 1
-    perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-start() { # NAME COMMAND...: in the background, pid in $BATS_FILE_TMPDIR/pids
-  local name=$1; shift
-  "$@" </dev/null >"$BATS_FILE_TMPDIR/$name.log" 2>&1 3>&- &
-  echo $! >>"$BATS_FILE_TMPDIR/pids"
-  echo $!
-}
 
 setup_file() {
   if [ ! -x "$PERL_STACK/bin/perl-riap-cli" ]; then
@@ -41,10 +23,8 @@ setup_file() {
     fi
     return 0                            # each test skips
   fi
-  local xs=$RIAP_BUILD/perl-xs pport oport ppid opid
-  if ! find "$xs" -name Record.so 2>/dev/null | grep -q .; then
-    "$PERL_STACK/build-xs" "$xs" >&2 || { echo "build-xs failed" >&2; return 1; }
-  fi
+  local xs pport oport ppid opid
+  xs=$(perl_xs) || return 1
   pport=$(free_port)
   ppid=$(RIAP_MIRROR_ROOT=$RIAP_REPO/examples PERL5LIB=$RIAP_REPO/t/perl start perl-server \
     "$PERL_STACK/bin/perl-riap-server" --run-dir "$BATS_FILE_TMPDIR/perl-run" \
@@ -58,16 +38,6 @@ setup_file() {
   echo "riap+tcp://127.0.0.1:$oport" >"$BATS_FILE_TMPDIR/our-url"
 }
 
-teardown_file() {
-  local pid
-  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  return 0
-}
 
 setup() {
   [ -f "$BATS_FILE_TMPDIR/our-url" ] || skip "no Perl Riap stack at $PERL_STACK"

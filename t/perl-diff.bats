@@ -12,39 +12,16 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 
-PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
 DIFF=$RIAP_REPO/t/diff
 TREE=$RIAP_REPO/t/difftree
 
-# wait_port PID PORT: 0 once 127.0.0.1:PORT accepts a connection (60 s at
-# most: the Perl server loads its modules first), 1 if PID died
-wait_port() {
-  local i
-  for i in $(seq 600); do
-    kill -0 "$1" 2>/dev/null || return 1
-    perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
-      connect($s, sockaddr_in($ARGV[0], inet_aton("127.0.0.1"))) or exit 1' "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# start NAME COMMAND...: runs COMMAND in the background (its pid in
-# $BATS_FILE_TMPDIR/pids), its output in $BATS_FILE_TMPDIR/NAME.log
-start() {
-  local name=$1; shift
-  "$@" </dev/null >"$BATS_FILE_TMPDIR/$name.log" 2>&1 3>&- &
-  echo $! >>"$BATS_FILE_TMPDIR/pids"
-  echo $!
-}
 
 setup_file() {
   [ -d "$PERL_STACK" ] || return 0      # each test skips (or fails under CI)
-  local xs=$RIAP_BUILD/perl-xs
-  if ! find "$xs" -name Record.so 2>/dev/null | grep -q .; then
-    "$PERL_STACK/build-xs" "$xs" >&2 || { echo "build-xs failed" >&2; return 1; }
-  fi
+  local xs
+  xs=$(perl_xs) || return 1
   local pport oport ppid opid
   pport=$(free_port)
   ppid=$(start perl-server "$PERL_STACK/bin/perl-riap-server" --run-dir "$BATS_FILE_TMPDIR/perl-run" \
@@ -70,16 +47,6 @@ setup_file() {
     >"$BATS_FILE_TMPDIR/dirs.json"
 }
 
-teardown_file() {
-  local pid
-  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  return 0
-}
 
 setup() {
   if [ ! -d "$PERL_STACK" ]; then

@@ -12,31 +12,10 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 
-PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
 DIFF=$RIAP_REPO/t/diff
 
-# wait_port PID PORT: 0 once 127.0.0.1:PORT accepts a connection (60 s at
-# most: the Perl server loads its modules first), 1 if PID died
-wait_port() {
-  local i
-  for i in $(seq 600); do
-    kill -0 "$1" 2>/dev/null || return 1
-    perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
-      connect($s, sockaddr_in($ARGV[0], inet_aton("127.0.0.1"))) or exit 1' "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# start NAME COMMAND...: runs COMMAND in the background (its pid in
-# $BATS_FILE_TMPDIR/pids), its output in $BATS_FILE_TMPDIR/NAME.log
-start() {
-  local name=$1; shift
-  "$@" </dev/null >"$BATS_FILE_TMPDIR/$name.log" 2>&1 3>&- &
-  echo $! >>"$BATS_FILE_TMPDIR/pids"
-  echo $!
-}
 
 # the test tree: Argv/echo returns the arguments it gets
 make_tree() {
@@ -75,10 +54,8 @@ setup_file() {
   echo "$oport" >"$BATS_FILE_TMPDIR/ours.port"
   wait_port "$opid" "$oport" || { echo "riap-listen did not start: $(cat "$BATS_FILE_TMPDIR/ours.log")" >&2; return 1; }
   [ -d "$PERL_STACK" ] || return 0      # the comparing tests skip (or fail under CI)
-  local xs=$RIAP_BUILD/perl-xs pport ppid
-  if ! find "$xs" -name Record.so 2>/dev/null | grep -q .; then
-    "$PERL_STACK/build-xs" "$xs" >&2 || { echo "build-xs failed" >&2; return 1; }
-  fi
+  local xs pport ppid
+  xs=$(perl_xs) || return 1
   pport=$(free_port)
   ppid=$(start perl-server "$PERL_STACK/bin/perl-riap-server" --run-dir "$BATS_FILE_TMPDIR/perl-run" \
     --tcp "127.0.0.1:$pport" --start-servers 2 --xs "$xs" --module Perinci::Examples)
@@ -89,16 +66,6 @@ setup_file() {
   wait $s1 || return 1
 }
 
-teardown_file() {
-  local pid
-  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  return 0
-}
 
 need_perl() {
   if [ ! -d "$PERL_STACK" ]; then

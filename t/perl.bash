@@ -1,0 +1,50 @@
+# t/perl.bash: shared by the bats files that start the original Perl server
+# (perl-cli.bats, perl-diff.bats, riap-handle-argv.bats). Load after listen.
+
+PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
+
+# wait_port PID PORT: 0 once 127.0.0.1:PORT accepts a connection (60 s at
+# most: the Perl server loads its modules first), 1 if PID died
+wait_port() {
+  local i
+  for i in $(seq 600); do
+    kill -0 "$1" 2>/dev/null || return 1
+    perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
+      connect($s, sockaddr_in($ARGV[0], inet_aton("127.0.0.1"))) or exit 1' "$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start NAME COMMAND...: runs COMMAND in the background (its pid in
+# $BATS_FILE_TMPDIR/pids), its output in $BATS_FILE_TMPDIR/NAME.log
+start() {
+  local name=$1; shift
+  "$@" </dev/null >"$BATS_FILE_TMPDIR/$name.log" 2>&1 3>&- &
+  echo $! >>"$BATS_FILE_TMPDIR/pids"
+  echo $!
+}
+
+# perl_xs: the Perl server's XS (IO::Handle::Record), built into the build
+# directory once; prints its directory
+perl_xs() {
+  local xs=$RIAP_BUILD/perl-xs
+  if ! find "$xs" -name Record.so 2>/dev/null | grep -q .; then
+    "$PERL_STACK/build-xs" "$xs" >&2 || { echo "build-xs failed" >&2; return 1; }
+  fi
+  echo "$xs"
+}
+
+# reap_file_pids: TERM (then KILL) every pid start() recorded
+reap_file_pids() {
+  local pid
+  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
+  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  return 0
+}
+
+teardown_file() { reap_file_pids; }
