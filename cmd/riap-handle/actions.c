@@ -70,7 +70,13 @@ static json_t *meta_out(struct riap_entity *e, const struct riap_entity *pkg, st
   if (e->type != RIAP_FUNCTION) return json_incref(e->meta);
   if (!(m = funcmeta_get(e))) return reply_set(r, 500, "Out of memory"), (json_t *)0;
   if (!m->norm) return reply_set(r, 531, "Invalid metadata for %s: %s", e->uri, m->err), (json_t *)0;
-  return with_entity(m->norm, pkg);
+  if (!m->norm_entity) {         /* once: the tree, and so the package, is rebuilt on reload */
+    json_t *n = with_entity(m->norm, pkg);
+    json_decref(m->norm);
+    m->norm = n;
+    m->norm_entity = 1;
+  }
+  return json_incref(m->norm);
 }
 
 /* the package e lives in */
@@ -85,6 +91,8 @@ static const struct riap_entity *package_of(struct server *s, const struct riap_
 
 static void do_meta(struct server *s, struct riap_entity *e, struct reply *r)
 {
+  const struct riap_entity *pkg;
+  struct funcmeta *fm;
   json_t *m;
   /* a package needs no metadata to exist: without .meta.json it has the
    * least there is, as the Perl server answers (a function still needs its own) */
@@ -93,7 +101,9 @@ static void do_meta(struct server *s, struct riap_entity *e, struct reply *r)
     return;
   }
   if (meta_check(e, r)) return;
-  if ((m = meta_out(e, e->type == RIAP_FUNCTION ? package_of(s, e) : 0, r))) reply_ok(r, m);
+  fm = e->type == RIAP_FUNCTION ? funcmeta_get(e) : 0;
+  pkg = fm && fm->norm && !fm->norm_entity ? package_of(s, e) : 0;   /* needed once */
+  if ((m = meta_out(e, pkg, r))) reply_ok(r, m);
 }
 
 static void do_get(const struct riap_entity *e, struct reply *r)

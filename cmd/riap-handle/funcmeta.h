@@ -19,6 +19,7 @@ struct farg {
 struct funcmeta {
   int ok;                       /* 0: err says why (answered 531) */
   json_t *norm;                 /* normalized as Perl's servers answer meta; NULL: err says why */
+  int norm_entity;              /* norm holds the package's entity_v/entity_date (actions.c) */
   char err[SAH_ERRMAX + 96];
   int has_args;                 /* metadata declares args: unknown ones are refused */
   struct farg *args;
