@@ -4,9 +4,12 @@
  * next; D > 1: pipelined, a new request as each answer arrives), for T
  * seconds or until N requests are answered.
  *
- *   riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-q LINE] ADDR
+ *   riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-b IP] [-q LINE] ADDR
  *     ADDR   host:port, [v6]:port or unix:/path
  *     -c     connections (default 1)
+ *     -b     IPv4 source address of the first connection; the next ones
+ *            count up from it (127.0.0.1, .2, ...: as many clients as
+ *            connections, for a server that shares its workers by address)
  *     -d     requests in flight per connection (default 1; with -n, 1)
  *     -t     seconds (default 3; with -N, a cap only when given)
  *     -N     stop after this many requests in all (answered or failed)
@@ -24,6 +27,7 @@
  * requests per connection slot. Latency: from the write of a request (the
  * connect, with -n) to the end of its answer line, of every answer. Exit 0
  * when there were no errors, 1 otherwise, 111 on a system failure. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -51,6 +55,7 @@ static const char *req = "j{\"action\":\"meta\",\"uri\":\"/Math/mult\"}";
 static char *lines;            /* DEPTH copies of the request line + CRLF */
 static size_t line_len;
 static int ep, newconn, echo;
+static struct in_addr source;  /* -b: the first connection's; 0: the kernel's choice */
 static unsigned depth = 1;
 static unsigned long errors, non2xx, proto, reconnects, total;
 static unsigned long count, issued;  /* -N: the limit, and requests written */
@@ -72,7 +77,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fprintf(stderr, "usage: riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-q LINE] ADDR\n");
+  fprintf(stderr, "usage: riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-b IP] [-q LINE] ADDR\n");
   exit(100);
 }
 
@@ -98,12 +103,32 @@ static void send_reqs(struct conn *c, unsigned k)
   }
 }
 
+/* a connection from -b's address + idx (riap_sock_connect without -b) */
+static int connect_from(unsigned idx)
+{
+  struct sockaddr_in sa;
+  int fd, e;
+  if (!source.s_addr) return riap_sock_connect(&addr);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(ntohl(source.s_addr) + idx);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || connect(fd, &addr.u.sa, addr.len) < 0) {
+    e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
 static void open_conn(struct conn *c, unsigned idx)
 {
   struct epoll_event ev;
   int tries;
   uint64_t t = now_ns();
-  for (tries = 0; (c->fd = riap_sock_connect(&addr)) < 0; tries++) {
+  for (tries = 0; (c->fd = connect_from(idx)) < 0; tries++) {
     if (tries > 1000) die("connect");
     usleep(1000);                          /* backlog full: wait a little */
   }
@@ -164,7 +189,7 @@ int main(int argc, char **argv)
   struct conn *cs;
 
   signal(SIGPIPE, SIG_IGN);
-  while ((opt = getopt(argc, argv, "c:d:t:N:neq:")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:t:N:neb:q:")) != -1) {
     switch (opt) {
       case 'c': nconn = (unsigned)atoi(optarg); break;
       case 'd': depth = (unsigned)atoi(optarg); break;
@@ -173,6 +198,7 @@ int main(int argc, char **argv)
       case 'n': newconn = 1; break;
       case 'e': echo = 1; break;
       case 'q': req = optarg; break;
+      case 'b': if (!inet_pton(AF_INET, optarg, &source) || !source.s_addr) usage(); break;
       default: usage();
     }
   }
@@ -182,6 +208,10 @@ int main(int argc, char **argv)
   if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
                                           : !riap_sock_scantcp(argv[optind], &addr)) {
     fprintf(stderr, "riap-load: fatal: bad address %s\n", argv[optind]);
+    return 100;
+  }
+  if (source.s_addr && addr.family != AF_INET) {
+    fprintf(stderr, "riap-load: fatal: -b needs an IPv4 ADDR\n");
     return 100;
   }
   line_len = strlen(req) + 2;

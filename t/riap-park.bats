@@ -66,6 +66,20 @@ if ($ARGV[0] eq '--many') {
   print "ok=$ok bad=$bad\n";
   exit 0;
 }
+if ($ARGV[0] eq '--loop') {
+  my (undef, $secs, $src, $addr) = @ARGV;
+  my ($h, $p) = $addr =~ /^(.*):(\d+)$/;
+  socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+  bind($s, sockaddr_in(0, inet_aton($src))) or die "bind $src: $!";
+  connect($s, sockaddr_in($p, inet_aton($h))) or die "connect: $!";
+  my ($buf, $n, $end) = ('', 0, time + $secs);
+  while (time < $end) {
+    syswrite($s, "j{\"action\":\"meta\",\"uri\":\"/Math/mult\"}\r\n");
+    my $l = readline_($s, \$buf); last unless defined $l && $l =~ /^\[200,/; $n++;
+  }
+  print "$n\n";
+  exit 0;
+}
 my ($addr, @steps) = @ARGV;
 my $s = conn($addr);
 my $buf = '';
@@ -229,6 +243,48 @@ served_by() { sed -n 's/^%riap-access 1 .* pid=\([0-9]*\) .*/\1/p' "$BATS_TEST_T
   assert_equal "$(grep -c '^\[200,' <<<"$output")" 300
   local after; after=$(park_fields | cut -d' ' -f2)
   [ $((after - before)) -le 3 ] || fail "handed back $((after - before)) times in 300 requests"
+}
+
+# hand-backs while 6 busy clients (127.0.0.1-6) share 2 workers for 2 s,
+# each client's answers in $BATS_TEST_TMPDIR/loop.N
+turns() {
+  local before i pids=()
+  before=$(park_fields | cut -d' ' -f2)
+  for i in 1 2 3 4 5 6; do
+    perl "$CLIENT" --loop 2 "127.0.0.$i" "$ADDR" >"$BATS_TEST_TMPDIR/loop.$i" &
+    pids+=($!)
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+  done
+  wait "${pids[@]}"
+  echo $(( $(park_fields | cut -d' ' -f2) - before ))
+}
+
+@test "connections waiting: a busy one keeps its worker for --time-slice, then takes turns" {
+  # --park-delay 1: six clients on two CPUs may pause a few ms between
+  # requests, and a worker would then park an idle connection anyway; and
+  # no recycling (it hands the connection back too)
+  listen --start-servers 2 --max-clients 2 --time-slice 0.25 --park-delay 1 --max-requests-per-child 0
+  local backs i
+  backs=$(turns)
+  for i in 1 2 3 4 5 6; do
+    [ "$(cat "$BATS_TEST_TMPDIR/loop.$i")" -gt 0 ] || fail "client 127.0.0.$i got no answer in 2 s"
+  done
+  # 2 workers, a turn each 0.25 s for 2 s: 16, and a little slack
+  [ "$backs" -le 30 ] || fail "$backs hand-backs with --time-slice 0.25; answers: $(cat "$BATS_TEST_TMPDIR"/loop.* | tr '\n' ' ')"
+  [ "$backs" -ge 4 ] || fail "only $backs hand-backs: the 6 clients did not take turns"
+}
+
+@test "--time-slice 0: a busy connection goes back after every answer while others wait" {
+  listen --start-servers 2 --max-clients 2 --time-slice 0 --park-delay 1 --max-requests-per-child 0
+  local backs
+  backs=$(turns)
+  [ "$backs" -ge 200 ] || fail "only $backs hand-backs with --time-slice 0"
+}
+
+@test "--time-slice: bad values are usage errors" {
+  run "$LISTEN" -p "127.0.0.1:$(free_port)" --time-slice -1 -- "$HANDLE" "$ROOT"
+  assert_failure 100
+  assert_output --partial "--time-slice"
 }
 
 @test "an idle parked connection is closed after the timeout, and EOF from a parked client frees it" {

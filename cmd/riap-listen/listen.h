@@ -62,6 +62,7 @@ struct wk {                      /* one worker; the array index is its slot */
   struct riap_peer peer;         /* its peer: a PARK gives it back without */
   struct addr *addr;             /* its peer's address, NULL when none is counted */
   int yielded;                   /* YIELD sent for this connection */
+  long long handed;              /* ms: its connection was passed to it (--time-slice) */
   long long begun;               /* ms: its partial request began (0: none), for --read-timeout */
 };
 
@@ -94,6 +95,7 @@ struct conf {
   double idle_timeout;           /* --idle-timeout: -1 unset (--timeout), 0 never */
   int park;                      /* hand idle connections back (not --no-park) */
   double park_delay;             /* --park-delay: idle seconds before a worker parks */
+  double time_slice;             /* --time-slice: seconds a busy connection keeps its worker before YIELD */
   int notify_fd;                 /* -1: none */
   int socket_mode;               /* -1: as the umask makes it */
   const char *socket_owner, *socket_group;

@@ -50,6 +50,8 @@ static void help(void)
          "                              0: never, as the Perl server)\n"
          "      --park-delay SECS       a worker hands an idle connection back after SECS (default 0.005)\n"
          "      --no-park               workers keep their connections until they end\n"
+         "      --time-slice SECS       with connections waiting, a busy one keeps its worker\n"
+         "                              SECS before it takes turns (default 0.01)\n"
          "      --grace SECS            on TERM, wait at most SECS for requests (default 30)\n"
          "      --notification-fd N     write a newline to fd N once ready (s6)\n"
          "      --name NAME             process titles, default file names\n"
@@ -90,7 +92,7 @@ static void help(void)
 
 /* the long options: riap-listen(8), OPTIONS */
 enum { O_MODE = 256, O_OWNER, O_GROUP, O_START, O_MAX, O_MAXREQ, O_SPARE, O_TIMEOUT, O_GRACE,
-       O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK,
+       O_NOTIFY, O_NAME, O_PID, O_SB, O_ALOG, O_ELOG, O_DAEMON, O_ROOT, O_PARKDELAY, O_NOPARK, O_SLICE,
        O_ALLOWUID, O_ALLOWGID, O_ALLOW, O_DENY, O_MAXCONNS, O_MAXPERIP, O_MAXWORKERSPERIP, O_RTIMEOUT, O_WTIMEOUT, O_ITIMEOUT,
        O_USER, O_RUNGROUP, O_DROP, O_ALLOWROOT, O_CHROOT, O_PROXY, O_NOPROXY, O_PROXYFROM, O_PROXYTIMEOUT, O_BINDONLY };
 static const struct option longopts[] = {
@@ -108,6 +110,7 @@ static const struct option longopts[] = {
   { "grace", required_argument, 0, O_GRACE },
   { "park-delay", required_argument, 0, O_PARKDELAY },
   { "no-park", no_argument, 0, O_NOPARK },
+  { "time-slice", required_argument, 0, O_SLICE },
   { "notification-fd", required_argument, 0, O_NOTIFY },
   { "name", required_argument, 0, O_NAME },
   { "pid-path", required_argument, 0, O_PID },
@@ -154,6 +157,7 @@ static void defaults(struct conf *c)
   c->grace = 30;
   c->park = 1;
   c->park_delay = 0.005;
+  c->time_slice = 0.01;
   c->notify_fd = -1;
   c->socket_mode = -1;
   c->read_timeout = (double)we.read_timeout_ms / 1000;
@@ -187,6 +191,7 @@ static int option(struct conf *c, int opt)
     case O_GRACE: c->grace = riap_opt_number(USAGE, "--grace", optarg, 0, 86400); break;
     case O_PARKDELAY: c->park_delay = riap_opt_number(USAGE, "--park-delay", optarg, 0, 86400); break;
     case O_NOPARK: c->park = 0; break;
+    case O_SLICE: c->time_slice = riap_opt_number(USAGE, "--time-slice", optarg, 0, 3600); break;
     case O_NOTIFY: c->notify_fd = (int)riap_opt_number(USAGE, "--notification-fd", optarg, 3, 1 << 20); break;
     case O_NAME:
       if (!*optarg || strlen(optarg) > 60 || strchr(optarg, '/')) usage("--name needs a short name without '/', not ", optarg);
