@@ -4,9 +4,12 @@
  * next; D > 1: pipelined, a new request as each answer arrives), for T
  * seconds or until N requests are answered.
  *
- *   riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-b IP] [-q LINE] ADDR
+ *   riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-P] [-b IP] [-q LINE] ADDR
  *     ADDR   host:port, [v6]:port or unix:/path
  *     -c     connections (default 1)
+ *     -P     every connection begins with a PROXY protocol v2 header (TCP4,
+ *            127.0.0.9:4242 to ADDR), in the same write as its first
+ *            request, as HAProxy's send-proxy-v2 sends it
  *     -b     IPv4 source address of the first connection; the next ones
  *            count up from it (127.0.0.1, .2, ...: as many clients as
  *            connections, for a server that shares its workers by address)
@@ -56,6 +59,8 @@ static char *lines;            /* DEPTH copies of the request line + CRLF */
 static size_t line_len;
 static int ep, newconn, echo;
 static struct in_addr source;  /* -b: the first connection's; 0: the kernel's choice */
+static char *plines;           /* -P: the PROXY header, then lines */
+static size_t hdr_len;         /* -P: the header's length; 0: no header */
 static unsigned depth = 1;
 static unsigned long errors, non2xx, proto, reconnects, total;
 static unsigned long count, issued;  /* -N: the limit, and requests written */
@@ -77,30 +82,52 @@ static void die(const char *what)
 
 static void usage(void)
 {
-  fprintf(stderr, "usage: riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-b IP] [-q LINE] ADDR\n");
+  fprintf(stderr, "usage: riap-load [-c CONNS] [-d DEPTH] [-t SECS] [-N COUNT] [-n] [-e] [-P] [-b IP] [-q LINE] ADDR\n");
   exit(100);
 }
 
 /* send_reqs: writes up to k requests (fewer when -N runs out); a failed
  * write shows up again as EOF or an error on read */
-static void send_reqs(struct conn *c, unsigned k)
+static void send_reqs(struct conn *c, unsigned k, int first)
 {
+  const char *buf = first && hdr_len ? plines : lines;
   size_t off = 0, len;
   uint64_t t;
   unsigned i;
   if (count && issued + k > count) k = (unsigned)(count - issued);
   if (!k) return;
-  len = line_len * k;
+  len = line_len * k + (buf == plines ? hdr_len : 0);
   t = now_ns();
   for (i = 0; i < k; i++) c->sent[(c->ring + c->inflight + i) % depth] = t;
   c->inflight += k;
   issued += k;
   while (off < len) {
-    ssize_t w = write(c->fd, lines + off, len - off);
+    ssize_t w = write(c->fd, buf + off, len - off);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return;
     off += (size_t)w;
   }
+}
+
+/* -P: a PROXY v2 header (TCP over IPv4, 127.0.0.9:4242 to ADDR) before lines */
+static void proxy_header(void)
+{
+  static const char sig[12] = "\r\n\r\n\0\r\nQUIT\n";
+  unsigned char h[28];
+  memcpy(h, sig, 12);
+  h[12] = 0x21;                            /* version 2, PROXY */
+  h[13] = 0x11;                            /* TCP over IPv4 */
+  h[14] = 0;
+  h[15] = 12;                              /* the addresses' length */
+  h[16] = 127; h[17] = 0; h[18] = 0; h[19] = 9;
+  memcpy(h + 20, &addr.u.in4.sin_addr, 4);
+  h[24] = 4242 >> 8; h[25] = 4242 & 0xff;
+  memcpy(h + 26, &addr.u.in4.sin_port, 2);
+  hdr_len = sizeof h;
+  plines = malloc(hdr_len + line_len * depth);
+  if (!plines) die("malloc");
+  memcpy(plines, h, hdr_len);
+  memcpy(plines + hdr_len, lines, line_len * depth);
 }
 
 /* a connection from -b's address + idx (riap_sock_connect without -b) */
@@ -137,7 +164,7 @@ static void open_conn(struct conn *c, unsigned idx)
   if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
   c->linepos = 0;
   c->inflight = 0;
-  send_reqs(c, depth);
+  send_reqs(c, depth, 1);
   if (newconn && c->inflight) c->sent[c->ring] = t;   /* the connect counts */
 }
 
@@ -183,13 +210,13 @@ int main(int argc, char **argv)
 {
   unsigned nconn = 1, i;
   double secs = 3;
-  int secs_given = 0, opt;
+  int secs_given = 0, opt, want_proxy = 0;
   uint64_t t0, t_end;
   unsigned long minc = (unsigned long)-1, maxc = 0;
   struct conn *cs;
 
   signal(SIGPIPE, SIG_IGN);
-  while ((opt = getopt(argc, argv, "c:d:t:N:neb:q:")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:t:N:nePb:q:")) != -1) {
     switch (opt) {
       case 'c': nconn = (unsigned)atoi(optarg); break;
       case 'd': depth = (unsigned)atoi(optarg); break;
@@ -198,6 +225,7 @@ int main(int argc, char **argv)
       case 'n': newconn = 1; break;
       case 'e': echo = 1; break;
       case 'q': req = optarg; break;
+      case 'P': want_proxy = 1; break;
       case 'b': if (!inet_pton(AF_INET, optarg, &source) || !source.s_addr) usage(); break;
       default: usage();
     }
@@ -210,8 +238,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "riap-load: fatal: bad address %s\n", argv[optind]);
     return 100;
   }
-  if (source.s_addr && addr.family != AF_INET) {
-    fprintf(stderr, "riap-load: fatal: -b needs an IPv4 ADDR\n");
+  if ((source.s_addr || want_proxy) && addr.family != AF_INET) {
+    fprintf(stderr, "riap-load: fatal: -b and -P need an IPv4 ADDR\n");
     return 100;
   }
   line_len = strlen(req) + 2;
@@ -221,6 +249,7 @@ int main(int argc, char **argv)
     memcpy(lines + i * line_len, req, line_len - 2);
     memcpy(lines + i * line_len + line_len - 2, "\r\n", 2);
   }
+  if (want_proxy) proxy_header();
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   cs = calloc(nconn, sizeof *cs);
@@ -272,7 +301,7 @@ int main(int argc, char **argv)
         close_conn(c);
         if (!count || issued < count) open_conn(c, idx);
       } else {
-        send_reqs(c, got);
+        send_reqs(c, got, 0);
       }
     }
   }

@@ -219,7 +219,7 @@ static void evict_oldest(void)
   warn_limited("at the limit of connections held (RLIMIT_NOFILE): ", "closing the longest idle ones", "");
 }
 
-void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a)
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a, int waiting)
 {
   int k;
   G.accepted++;                               /* published with the queue, or below */
@@ -230,7 +230,7 @@ void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr 
     publish();
   }
   if (!G.c.park || G.stopping) { make_ready(fd); return; }
-  k = peek(fd);
+  k = waiting > 0 ? 1 : peek(fd);
   if (k > 0) make_ready(fd);                  /* the request is here already */
   else if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
     drop(fd);                                 /* gone before a word, or broken */

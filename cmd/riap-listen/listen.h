@@ -215,8 +215,9 @@ void conns_init(void);
  * ones; at the fd bound, when the oldest parked one can make room). */
 int conns_room(unsigned limit);
 /* conns_accepted: a new connection (of address a, or NULL): parked until
- * readable, or ready (held while its address has all its workers). */
-void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a);
+ * readable, or ready (held while its address has all its workers);
+ * waiting > 0: bytes are known to be there (no need to look). */
+void conns_accepted(int fd, unsigned li, const struct riap_peer *p, struct addr *a, int waiting);
 /* conns_parked: a PARK from worker w with fd and n bytes of data. */
 void conns_parked(int fd, const struct wk *w, const char *data, size_t n);
 /* conns_event: epoll says parked connection fd is readable (or closed). */

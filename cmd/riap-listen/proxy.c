@@ -46,9 +46,10 @@ void proxy_check(void)
 }
 
 /* the header of fd: 1 read (consumed; *q is the peer it names, or p when it
- * names none: *local), 0 not whole yet, -1 not to be had (*why; NULL for a
- * peer gone before a byte, which needs no word) */
-static int header(int fd, const struct riap_peer *p, int hup, struct riap_peer *q, int *local, const char **why)
+ * names none: *local; *more: the client's bytes were seen behind it, as a
+ * balancer sends them in one segment), 0 not whole yet, -1 not to be had
+ * (*why; NULL for a peer gone before a byte, which needs no word) */
+static int header(int fd, const struct riap_peer *p, int hup, struct riap_peer *q, int *local, int *more, const char **why)
 {
   char buf[RIAP_PROXY_MAX];
   struct riap_proxy h;
@@ -56,6 +57,7 @@ static int header(int fd, const struct riap_peer *p, int hup, struct riap_peer *
   ssize_t r;
   int k;
   *why = 0;
+  *more = 0;
   do r = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT); while (r < 0 && errno == EINTR);
   if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return hup ? -1 : 0;
   if (r <= 0) return -1;                        /* gone before a byte: a connect-only check */
@@ -69,6 +71,7 @@ static int header(int fd, const struct riap_peer *p, int hup, struct riap_peer *
   if (r != (ssize_t)len) { *why = "PROXY header lost while read"; return -1; }
   *q = *p;
   *local = h.local;
+  *more = (size_t)r > len;
   if (!h.local) {
     q->proto = RIAP_PROTO_TCP;
     memcpy(q->remoteip, h.srcip, sizeof q->remoteip);
@@ -94,7 +97,7 @@ static void answer_close(int fd, const char *line, size_t n)
 
 /* what header() found: the connection goes on as one of its peer, or ends */
 static void finish(int fd, unsigned li, const struct riap_peer *p, int k,
-                   const struct riap_peer *q, int local, const char *why)
+                   const struct riap_peer *q, int local, int more, const char *why)
 {
   struct addr *a;
   char text[160];
@@ -106,7 +109,7 @@ static void finish(int fd, unsigned li, const struct riap_peer *p, int k,
   }
   if (local && G.draining) { answer_close(fd, DRAINING, sizeof DRAINING - 1); return; }
   if (!access_admit(fd, li, q, &a)) return;
-  conns_accepted(fd, li, q, a);
+  conns_accepted(fd, li, q, a, more);
 }
 
 static void unwatch(int fd)
@@ -123,13 +126,13 @@ void proxy_accepted(int fd, unsigned li, const struct riap_peer *p)
   struct epoll_event ev;
   struct cn *c;
   const char *why;
-  int local = 0, k;
+  int local = 0, more = 0, k;
   if (!access_proxy_from(fd, li, p)) {
     access_refuse(fd, p, "not in --proxy-from: may not send a PROXY header", FORBIDDEN, sizeof FORBIDDEN - 1);
     return;
   }
-  k = header(fd, p, 0, &q, &local, &why);      /* a balancer sends it with the connection */
-  if (k) { finish(fd, li, p, k, &q, local, why); return; }
+  k = header(fd, p, 0, &q, &local, &more, &why);      /* a balancer sends it with the connection */
+  if (k) { finish(fd, li, p, k, &q, local, more, why); return; }
   if (fd < 0 || (unsigned)fd >= G.cnmax) { close(fd); return; }
   c = &G.cn[fd];
   memset(c, 0, sizeof *c);
@@ -155,14 +158,14 @@ void proxy_event(int fd, unsigned events)
   struct riap_peer p, q;
   const char *why;
   unsigned li;
-  int local = 0, k;
+  int local = 0, more = 0, k;
   if (fd < 0 || (unsigned)fd >= G.cnmax || G.cn[fd].where != CN_PROXY) return;
   p = G.cn[fd].peer;
   li = G.cn[fd].li;
-  k = header(fd, &p, !!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)), &q, &local, &why);
+  k = header(fd, &p, !!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)), &q, &local, &more, &why);
   if (!k) return;
   unwatch(fd);
-  finish(fd, li, &p, k, &q, local, why);
+  finish(fd, li, &p, k, &q, local, more, why);
 }
 
 long proxy_tick(void)
@@ -181,12 +184,12 @@ long proxy_tick(void)
 void proxy_stop(void)
 {
   while (G.proxying.head >= 0) {
-    int fd = G.proxying.head, local = 0, k;
+    int fd = G.proxying.head, local = 0, more = 0, k;
     struct riap_peer p = G.cn[fd].peer, q;
     unsigned li = G.cn[fd].li;
     const char *why;
     unwatch(fd);
-    k = header(fd, &p, 1, &q, &local, &why);    /* now or never */
-    finish(fd, li, &p, k, &q, local, why);
+    k = header(fd, &p, 1, &q, &local, &more, &why);    /* now or never */
+    finish(fd, li, &p, k, &q, local, more, why);
   }
 }

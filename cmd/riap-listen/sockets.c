@@ -127,7 +127,7 @@ void sockets_accept(unsigned i, unsigned limit)
     }
     if (l->proxy) { proxy_accepted(fd, i, &p); continue; }   /* its header first */
     if (!access_admit(fd, i, &p, &a)) continue; /* refused: answered and closed */
-    conns_accepted(fd, i, &p, a);
+    conns_accepted(fd, i, &p, a, -1);
   }
 }
 
