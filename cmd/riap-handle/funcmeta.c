@@ -109,6 +109,7 @@ void funcmeta_free(void *p)
   if (!m) return;
   riap_coproc_free(&m->co);
   json_decref(m->norm);
+  stralloc_free(&m->norm_text);
   for (i = 0; i < m->nargs; i++) sah_free(m->args[i].compiled);
   free(m->args);
   free(m);

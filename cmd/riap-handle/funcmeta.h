@@ -2,6 +2,7 @@
 #ifndef RIAP_FUNCMETA_H
 #define RIAP_FUNCMETA_H
 #include <jansson.h>
+#include <stralloc.h>
 #include "riap_tree.h"
 #include "riap_sah.h"
 #include "riap_coproc.h"
@@ -20,6 +21,7 @@ struct funcmeta {
   int ok;                       /* 0: err says why (answered 531) */
   json_t *norm;                 /* normalized as Perl's servers answer meta; NULL: err says why */
   int norm_entity;              /* norm holds the package's entity_v/entity_date (actions.c) */
+  stralloc norm_text;           /* norm as the answer's result (ASCII JSON), once it is final */
   char err[SAH_ERRMAX + 96];
   int has_args;                 /* metadata declares args: unknown ones are refused */
   struct farg *args;

@@ -35,6 +35,8 @@ struct reply {
   json_t *message;                /* owned; NULL prints null */
   json_t *result;                 /* owned */
   json_t *meta;                   /* owned; extra META keys, or NULL */
+  const char *result_text;        /* result already as ASCII JSON (a cache's, not owned), or NULL */
+  size_t result_text_len;
   int close;                      /* close the connection after this answer */
 };
 

@@ -25,6 +25,7 @@ int reply_set(struct reply *r, int status, const char *fmt, ...)
   r->status = status;
   json_decref(r->message);
   r->message = text_json(buf);
+  r->result_text = 0;
   return 0;
 }
 
@@ -35,6 +36,7 @@ int reply_ok(struct reply *r, json_t *result)
   r->message = json_string("OK");
   json_decref(r->result);
   r->result = result;
+  r->result_text = 0;
   return 0;
 }
 
@@ -77,7 +79,8 @@ int reply_cat(stralloc *out, const struct reply *r, int v12, size_t *res_off, si
   if (r->status / 100 != 2) { *res_off = msg_off; *res_len = out->len - msg_off; }
   if (!stralloc_cats(out, ",")) return 0;
   if (r->status / 100 == 2) *res_off = out->len;
-  if (!riap_json_cat_ascii(out, r->result)) return 0;
+  if (r->result_text ? !stralloc_catb(out, r->result_text, r->result_text_len)
+                     : !riap_json_cat_ascii(out, r->result)) return 0;
   if (r->status / 100 == 2) *res_len = out->len - *res_off;
   if (!stralloc_cats(out, ",") || !cat_meta(out, r, v12)) return 0;
   return stralloc_cats(out, "]\r\n");
