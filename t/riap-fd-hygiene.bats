@@ -46,7 +46,7 @@ setup_file() {
   # /Pipe/ is INNER served by a riap-handle that fdlist --record starts:
   # the backend records the fds it got to BACKEND_FDS (slashes %-escaped)
   mkdir -p "$PUB/bin"
-  cp "$HANDLE" "$RIAP_BUILD/t/static/fdlist" "$PUB/bin/"
+  cp "$HANDLE" "$LISTEN" "$RIAP_BUILD/t/static/fdlist" "$PUB/bin/"
   HANDLE=$PUB/bin/riap-handle
   local e=$PUB/bin/fdlist
   printf '{"url":"riap+pipe:%s//--record/%s/%s/%s//"}' "$e" \
@@ -207,6 +207,24 @@ attack() {
 @test "attack: a function finds no control channel; the next client gets the real answer" {
   listen --start-servers 1 --max-clients 1
   attack '.[0] == 200 and .[2] == 6' "$MULT"
+}
+
+@test "attack: riap-listen itself run as the functions' user: the thief takes none of its fds" {
+  # no --user: the listener, its workers and their functions are one user
+  # (nobody when we are root), so only the listener's being non-dumpable
+  # keeps its listening socket and channels from pidfd_getfd
+  local as=() t=$BATS_TEST_TMPDIR
+  [ "$(id -u)" != 0 ] || as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  PORT=$(free_port) SB=$PUB/rec/sb.$BATS_TEST_NUMBER
+  "${as[@]}" "$PUB/bin/riap-listen" --notification-fd 3 -p "127.0.0.1:$PORT" --scoreboard-path "$SB" \
+    --start-servers 1 --max-clients 1 -- "$HANDLE" "$ROOT" 3>"$t/ready" >>"$t/out" 2>>"$t/err" &
+  LPID=$!
+  echo "$LPID" >>"$t/pids"
+  wait_for "listener ready" 10 test -s "$t/ready"
+  [ "$(awk '/^Uid:/ { print $2 }' "/proc/$LPID/status")" = "$(awk '/^Uid:/ { print $2 }' "/proc/$(pgrep -P "$LPID" | head -1)/status")" ] ||
+    fail "the listener and its worker run as different users"
+  attack '.[0] == 200 and .[2] == 6' "$MULT"
+  rm -f "$SB"
 }
 
 @test "attack: as nobody in a chroot too" {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -374,6 +375,10 @@ int main(int argc, char **argv)
     if (!privs_drop()) diesys(111, "fatal: unable to switch to --user/--group");
     G.dropped = 1;
   }
+  /* not dumpable (after any change of user, which would reset it): a
+   * function running as our user could otherwise take our listening
+   * sockets and the workers' channels with pidfd_getfd(2) or ptrace(2) */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) diesys(111, "fatal: unable to set PR_SET_DUMPABLE");
   title_init(argc, argv);
   events_setup();
   conns_init();

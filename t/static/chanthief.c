@@ -7,9 +7,10 @@
  * (j[200,"OK","stolen",...]). Its own answer says what it found:
  * [200,"OK",{"sockets":S,"channels":C,"stolen":K,"fds":[...],"grabbed":G}],
  * channels counting the sockets that took a DONE, stolen the connections
- * it got. Then it tries the same on every fd of its parent (the worker)
- * that pidfd_getfd(2) gives it, as a process of the same user may unless
- * the parent is not dumpable: grabbed counts them.
+ * it got. Then it tries the same on every fd of its parent (the worker),
+ * and of the worker's parent when that is riap-listen (its listening
+ * sockets, its channels), that pidfd_getfd(2) gives it, as a process of
+ * the same user may unless the owner is not dumpable: grabbed counts them.
  * Linked statically (it runs in a chroot too); only the message layout
  * comes from lib/riap_chan.h. */
 #include <errno.h>
@@ -86,10 +87,37 @@ static int steal(int fd, int wait_ms)
   return m.h.type == RIAP_CHAN_CONN;
 }
 
-/* the parent's fds, taken with pidfd_getfd; each socket tried as above */
-static int grab(int wait_ms, int *channels, int *stolen)
+/* the parent of pid, 0 when not known */
+static pid_t parent_of(pid_t pid)
 {
-  int pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0), fd, n = 0;
+  char path[64], buf[512], *p;
+  int fd, n;
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  if ((fd = open(path, O_RDONLY)) < 0) return 0;
+  n = (int)read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  if (!(p = strrchr(buf, ')'))) return 0;      /* "pid (comm) state ppid ..." */
+  return (pid_t)strtol(p + 4, 0, 10);
+}
+
+/* 1 when pid's command name is riap-listen's */
+static int is_listener(pid_t pid)
+{
+  char path[64], comm[32] = "";
+  int fd, n;
+  snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+  if ((fd = open(path, O_RDONLY)) < 0) return 0;
+  n = (int)read(fd, comm, sizeof comm - 1);
+  close(fd);
+  return n > 0 && !strncmp(comm, "riap-listen", 11);
+}
+
+/* pid's fds, taken with pidfd_getfd; each socket tried as above */
+static int grab(pid_t pid, int wait_ms, int *channels, int *stolen)
+{
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), fd, n = 0;
   if (pidfd < 0) return 0;
   for (fd = 0; fd < FD_MAX; fd++) {
     int g = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -125,7 +153,8 @@ int main(void)
     channels++;
     stolen += steal(fd, wait_ms);
   }
-  grabbed = grab(wait_ms, &channels, &stolen);
+  grabbed = grab(getppid(), wait_ms, &channels, &stolen);
+  if (is_listener(parent_of(getppid()))) grabbed += grab(parent_of(getppid()), wait_ms, &channels, &stolen);
   printf("],\"sockets\":%d,\"channels\":%d,\"stolen\":%d,\"grabbed\":%d}]\n", sockets, channels, stolen, grabbed);
   return 0;
 }
