@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,4 +224,10 @@ size_t riap_exec_lastline(char *dest, size_t size, const struct riap_exec_result
   }
   dest[n] = 0;
   return n;
+}
+
+void riap_exec_describe(char *buf, size_t size, int status)
+{
+  if (WIFSIGNALED(status)) snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+  else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
 }

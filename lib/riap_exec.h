@@ -64,6 +64,10 @@ int riap_exec_spawn(const char *path, char *const *envp, const char *dir, int in
  * a child between fork and exec. Returns nothing: it cannot fail. */
 void riap_exec_closefrom(unsigned fd);
 
+/* riap_exec_describe: how a child ended, from its wait status, for a
+ * diagnostic: "exited N" or "killed by signal N" (size 32 is enough). */
+void riap_exec_describe(char *buf, size_t size, int status);
+
 /* riap_exec_lastline: copies the last non-empty stderr line of r into dest
  * (size bytes, NUL-terminated, control bytes replaced by '?');
  * returns its length, 0 when stderr was empty. */

@@ -70,7 +70,7 @@ moody() { printf '{"action":"call","uri":"/Coproc/moody","args":%s%s}' "$1" "${2
   is 1 '.[0] == 200 and .[2].line.n == 2'
   is 2 '.[0] == 200 and .[2].line.n == 3'
   [ "$(jq -n --argjson a "${RESP[0]}" --argjson b "${RESP[1]}" '$a[2].pid != $b[2].pid')" = true ]
-  [[ $ERR == *"/Coproc/moody: ended while idle (exit 0), restarted"* ]]
+  [[ $ERR == *"/Coproc/moody: ended while idle (exited 0), restarted"* ]]
 }
 
 @test "a coprocess killed while idle: the next call is served by a fresh one" {

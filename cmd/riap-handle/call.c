@@ -372,8 +372,7 @@ static int coproc_once(struct server *s, struct riap_entity *e, struct funcmeta 
     if (o != RIAP_COPROC_GONE || attempt) break;
     /* it ended while idle (killed, or exited on its own): this call never
      * reached it, so it goes to a fresh one rather than failing */
-    if (WIFSIGNALED(m->co.code)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(m->co.code));
-    else snprintf(how, sizeof how, "exit %d", WEXITSTATUS(m->co.code));
+    riap_exec_describe(how, sizeof how, m->co.code);
     carp("warning: ", e->uri, ": ended while idle (", how, "), restarted");
   }
   memset(x->errtail, 0, sizeof x->errtail);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_time.h"
+#include "riap_exec.h"
 #include "listen.h"
 
 #define LOG_PIPE_SIZE (1 << 20)     /* room for records while riap-log restarts or waits */
@@ -115,12 +116,6 @@ void logger_child(void)
   if (dup2(wr, 1) < 0 || dup2(wr, 2) < 0) _exit(111);
 }
 
-static void describe(char *buf, size_t size, int status)
-{
-  if (WIFSIGNALED(status)) snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
-  else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
-}
-
 /* the next attempt in backoff ms, which doubles for the one after */
 static long schedule(long long now)
 {
@@ -135,7 +130,7 @@ void logger_reaped(int status)
   long long now = riap_time_monoms();
   char pid[24], how[48], ms[24];
   snprintf(pid, sizeof pid, "%ld", (long)G.log_pid);
-  describe(how, sizeof how, status);
+  riap_exec_describe(how, sizeof how, status);
   G.log_pid = 0;
   /* even while stopping: what the pipe holds must still be written */
   if (now - started >= LOG_STEADY_MS) backoff = LOG_BACKOFF_MIN_MS;

@@ -452,12 +452,6 @@ void pool_readable(unsigned slot)
   }
 }
 
-static void describe(char *buf, size_t size, int status)
-{
-  if (WIFSIGNALED(status)) snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
-  else snprintf(buf, size, "exited %d", WEXITSTATUS(status));
-}
-
 /* a worker that exited: what it sent before (a DONE, a PARK with its
  * connection) is read before its channel is closed, for closing the
  * channel with a PARK unread would close that connection under its client */
@@ -490,7 +484,7 @@ void pool_reap(void)
       struct wk *w = &G.wk[i];
       char num[24], how[48];
       snprintf(num, sizeof num, "%ld", (long)pid);
-      describe(how, sizeof how, status);
+      riap_exec_describe(how, sizeof how, status);
       if (!w->ready) {
         long back;
         G.fails++;
