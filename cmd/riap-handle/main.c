@@ -22,7 +22,7 @@
 
 static void usage(const char *why)
 {
-  if (why) carp("usage error: ", why);
+  if (why) carp("fatal: ", why);
   die(100, "usage: ", USAGE);
 }
 
