@@ -228,6 +228,37 @@ talk() { perl "$CLIENT" "$@"; }
   jq -e '.[0] == 200 and .[2].summary' <<<"${lines[2]}"
 }
 
+# pipelined slow calls (/Util/sleep 1 each) in one write
+SLEEP1='j{"action":"call","uri":"/Util/sleep","args":{"secs":1}}'
+
+@test "pipelined slow calls: each answer is written when it is ready, not after the last" {
+  SLEEP1=$SLEEP1 run perl -MTime::HiRes=time -MIPC::Open2 -e '
+    my $t0 = time; my $pid = open2(my $out, my $in, @ARGV);
+    print $in "$ENV{SLEEP1}\r\n" x 3; close $in;
+    my @at; while (<$out>) { push @at, time - $t0 if /^j\[200,/ } waitpid $pid, 0;
+    printf "%d %.2f %.2f\n", scalar @at, $at[0], $at[-1];' "$HANDLE" "$ROOT"
+  assert_success
+  read -r n first last <<<"$output"
+  [ "$n" = 3 ] || fail "$n answers of 3"
+  awk -v f="$first" 'BEGIN { exit !(f < 2.5) }' || fail "the first answer came after $first s, with the last ($last s)"
+  awk -v l="$last" 'BEGIN { exit !(l >= 2.9) }' || fail "3 calls of 1 s took $last s"
+}
+
+@test "a pipelining client gone with slow calls still queued: the worker stops, it does not run them all" {
+  local port; port=$(free_port)
+  listen -p "127.0.0.1:$port" --start-servers 1
+  # 10 calls of 1 s in one write; the first answer read, then a reset (SO_LINGER 0)
+  SLEEP1=$SLEEP1 perl -MSocket=:all -e '
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or die; connect($s, sockaddr_in($ARGV[0], inet_aton("127.0.0.1"))) or die;
+    syswrite($s, "$ENV{SLEEP1}\r\n" x 10); my $b = ""; sysread($s, $b, 65536) until $b =~ /\n/;
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); close $s;' "$port"
+  sleep 4.5
+  local ran; ran=$(grep -c '/Util/sleep' "$BATS_TEST_TMPDIR/out" || true)
+  [ "$ran" -le 3 ] || fail "$ran of the 10 calls ran for a client gone after the first"
+  [ "$ran" -ge 1 ] || fail "no access record"
+  wait_for "the worker free again" 10 sb_has '.state == "_"'
+}
+
 @test "ready only once bound and start-servers workers are up; the notification is one newline" {
   local port; port=$(free_port)
   listen -p "127.0.0.1:$port" --start-servers 4

@@ -1,5 +1,6 @@
 /* serve.c: one connection: read request lines, answer each in order,
- * batch the answers of pipelined requests into one write. */
+ * batch the answers of pipelined requests into one write (but not for
+ * longer than OUT_HOLD_MS or OUT_HOLD_BYTES: see answer_lines). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +28,7 @@ struct conn {
   long long begun;               /* monotonic ms: the first byte of the unanswered line */
   long long last_read;           /* monotonic ms: the latest read */
   stralloc out;
+  long long out_since;           /* monotonic ms: the oldest answer in out */
   unsigned long served;
   int park;                      /* worker_wait_input said park */
   int notsock;                   /* outfd is not a socket (a pipe): no MSG_DONTWAIT */
@@ -163,6 +165,16 @@ static void answer_fatal(struct conn *c, int status, const char *msg)
   flush(c);
 }
 
+/* Answers of pipelined requests wait in out for one write, but not past
+ * OUT_HOLD_MS after the first of them, nor past OUT_HOLD_BYTES: behind a
+ * slow call (a pipelining client may queue a thousand in 64 KiB) the
+ * client has its first answers as they come, and a client gone with
+ * requests still queued is found by the next write failing, not after
+ * every call it left has run. Fast answers (meta, 16 deep: 50 us) still
+ * go in one write. */
+#define OUT_HOLD_MS 2
+#define OUT_HOLD_BYTES 65536
+
 /* answers every complete line in the buffer; returns 0 when the connection must close */
 static int answer_lines(struct conn *c)
 {
@@ -178,7 +190,11 @@ static int answer_lines(struct conn *c)
       answer_fatal(c, 413, "Request line too long");
       return 0;
     }
+    if (!c->out.len) c->out_since = riap_time_monoms();
     if (!answer(c, line, n, &c->t_read)) return 0;
+    if (c->out.len && (c->out.len >= OUT_HOLD_BYTES || riap_time_monoms() - c->out_since >= OUT_HOLD_MS)
+        && memchr(c->buf + c->start, '\n', c->len - c->start) && !flush(c))
+      return 0;                /* gone, or not reading: the rest would be lost anyway */
     c->t_first = c->t_read;   /* what follows arrived with the latest read */
     c->begun = c->last_read;
   }
