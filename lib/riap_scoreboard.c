@@ -16,7 +16,8 @@ _Static_assert(offsetof(struct riap_sb_header, nslots) == 20 && offsetof(struct 
                && offsetof(struct riap_sb_header, parked) == 112 && offsetof(struct riap_sb_header, total_seq) == 128
                && offsetof(struct riap_sb_header, waiting) == 132 && offsetof(struct riap_sb_header, accepted) == 136
                && offsetof(struct riap_sb_header, refused) == 144 && offsetof(struct riap_sb_header, gone_workers) == 152
-               && offsetof(struct riap_sb_header, gone_bytes_out) == 184 && offsetof(struct riap_sb_header, reserved) == 192,
+               && offsetof(struct riap_sb_header, gone_bytes_out) == 184 && offsetof(struct riap_sb_header, draining) == 192
+               && offsetof(struct riap_sb_header, fds_lost) == 196 && offsetof(struct riap_sb_header, reserved) == 200,
                "header offsets");
 _Static_assert(offsetof(struct riap_sb_slot, state) == 16, "slot offsets");
 
@@ -214,6 +215,16 @@ void riap_sb_setqueue(struct riap_sb *sb, uint32_t waiting, uint64_t accepted, u
   tend(h);
 }
 
+void riap_sb_setstate(struct riap_sb *sb, uint32_t draining, uint32_t fds_lost)
+{
+  struct riap_sb_header *h = sb->h;
+  if (!h) return;
+  tbegin(h);
+  __atomic_store_n(&h->draining, draining, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->fds_lost, fds_lost, __ATOMIC_RELAXED);
+  tend(h);
+}
+
 void riap_sb_reap(struct riap_sb *sb, unsigned i)
 {
   struct riap_sb_header *h = sb->h;
@@ -248,6 +259,8 @@ int riap_sb_gettotals(const struct riap_sb *sb, struct riap_sb_totals *out)
     out->connections = __atomic_load_n(&h->gone_connections, __ATOMIC_RELAXED);
     out->bytes_in = __atomic_load_n(&h->gone_bytes_in, __ATOMIC_RELAXED);
     out->bytes_out = __atomic_load_n(&h->gone_bytes_out, __ATOMIC_RELAXED);
+    out->draining = __atomic_load_n(&h->draining, __ATOMIC_RELAXED);
+    out->fds_lost = __atomic_load_n(&h->fds_lost, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     b = __atomic_load_n(&h->total_seq, __ATOMIC_RELAXED);
     if (a == b) return 1;

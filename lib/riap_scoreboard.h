@@ -10,7 +10,7 @@
 
 #define RIAP_SB_MAGIC "riap-sb\n"            /* 8 bytes, no NUL */
 #define RIAP_SB_VERSION 2
-#define RIAP_SB_MINOR 0                      /* revision within version 2: 0, every field below */
+#define RIAP_SB_MINOR 1                      /* revision within version 2: 1 added draining and fds_lost */
 #define RIAP_SB_HEADER_SIZE 256
 #define RIAP_SB_SLOT_SIZE 512
 
@@ -51,7 +51,10 @@ struct riap_sb_header {
   uint64_t gone_connections;  /* added when each is reaped, in the same */
   uint64_t gone_bytes_in;     /* seqlocked write that clears its slot */
   uint64_t gone_bytes_out;
-  char reserved[64];          /* zero */
+  /* offset 192, minor 1 (zero in a minor 0 scoreboard) */
+  uint32_t draining;          /* 1 while draining (USR1 to USR2) */
+  uint32_t fds_lost;          /* connections lost at the fd limit (MSG_CTRUNC), mod 2^32 */
+  char reserved[56];          /* zero */
 };
 
 struct riap_sb_park {         /* the header's park fields, as read */
@@ -63,6 +66,7 @@ struct riap_sb_totals {       /* the header's totals, as read */
   uint32_t waiting;
   uint64_t accepted, refused;
   uint64_t workers, requests, connections, bytes_in, bytes_out;   /* of workers gone */
+  uint32_t draining, fds_lost;
 };
 
 struct riap_sb_slot {
@@ -121,6 +125,9 @@ int riap_sb_getpark(const struct riap_sb *sb, struct riap_sb_park *out);
 /* riap_sb_setqueue: the listener's own counts (listener): connections in
  * its ready list now, admitted and refused since start. */
 void riap_sb_setqueue(struct riap_sb *sb, uint32_t waiting, uint64_t accepted, uint64_t refused);
+/* riap_sb_setstate: whether the listener drains, and the connections it
+ * lost at its fd limit (listener). */
+void riap_sb_setstate(struct riap_sb *sb, uint32_t draining, uint32_t fds_lost);
 
 /* riap_sb_reap: listener, after reaping the worker of slot i: adds the
  * slot's counters to the gone totals and clears it (state '.', all zero),

@@ -182,12 +182,23 @@ result_of() { jq -r '.[2]' <<<"$1"; }
 @test "riap-ctl drain and undrain signal the listener of a pid file" {
   P=$(free_port)
   listen --proxy-protocol -p "127.0.0.1:$P" --proxy-from 127.0.0.1 --pid-path "$BATS_TEST_TMPDIR/pid"
-  run "$RIAP_BUILD/bin/riap-ctl" -p "$BATS_TEST_TMPDIR/pid" drain
+  local ctl=("$RIAP_BUILD/bin/riap-ctl" -p "$BATS_TEST_TMPDIR/pid" -b "$BATS_TEST_TMPDIR/sb")
+  run "${ctl[@]}" -i 0 status --json
+  assert_success
+  jq -e '.totals.draining == false and .totals.fds_lost == 0' <<<"$output" >/dev/null || fail "before: $output"
+  run "${ctl[@]}" drain
   assert_success
   run pc --v2local "127.0.0.1:$P" "req:$INFO"
   assert_equal "$(status_of "${lines[0]}")" 503
-  run "$RIAP_BUILD/bin/riap-ctl" -p "$BATS_TEST_TMPDIR/pid" undrain
+  # the scoreboard says so: riap-ctl status, text and JSON
+  run "${ctl[@]}" -i 0 status --json
+  jq -e '.totals.draining == true' <<<"$output" >/dev/null || fail "draining not in status --json: $output"
+  run "${ctl[@]}" -i 0 status
+  assert_output --partial "draining: health checks answered 503"
+  run "${ctl[@]}" undrain
   assert_success
   run pc --v2local "127.0.0.1:$P" "req:$INFO"
   assert_equal "$(status_of "${lines[0]}")" 200
+  run "${ctl[@]}" -i 0 status --json
+  jq -e '.totals.draining == false' <<<"$output" >/dev/null || fail "still draining in status --json: $output"
 }

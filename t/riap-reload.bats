@@ -131,6 +131,9 @@ answered() { ask | grep -q '^j\[200,'; }
   for pid in $before; do kill -0 "$pid" || fail "worker $pid is gone: $(cat "$t/err")"; done
   wait_for "a normal request answered" 60 answered
   kill -0 "$LPID"
+  # counted in the scoreboard too (riap-scoreboard(5), fds_lost at 196)
+  local lost; lost=$(perl -e 'open(my $f, "<", $ARGV[0]) or die; sysread($f, my $h, 256); print unpack("x196 L", $h)' "$t/sb")
+  [ "$lost" -gt 0 ] || fail "fds_lost in the scoreboard: $lost"
 }
 
 @test "a worker at its fd limit drops the connection it could not receive, says so, and goes on" {

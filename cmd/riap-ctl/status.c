@@ -304,6 +304,8 @@ static json_t *json_totals(const struct report *r)
   json_object_set_new(tot, "refused", lt ? json_integer((json_int_t)s2->tot.refused) : json_null());
   json_object_set_new(tot, "waiting", lt ? json_integer(s2->tot.waiting) : json_null());
   json_object_set_new(tot, "queue", r->queue < 0 ? json_null() : json_integer(r->queue));
+  json_object_set_new(tot, "draining", lt ? json_boolean(s2->tot.draining) : json_null());
+  json_object_set_new(tot, "fds_lost", lt ? json_integer(s2->tot.fds_lost) : json_null());
   if (s2->ok && r->lalive && s2->has_park) {
     json_object_set_new(tot, "parked", json_integer(s2->park.parked));
     json_object_set_new(tot, "parks", json_integer(s2->park.parks));
@@ -392,7 +394,9 @@ static void text_totals(const struct report *r)
     printf("  connections %llu accepted, %llu refused; waiting for a worker %u",
            (unsigned long long)s2->tot.accepted, (unsigned long long)s2->tot.refused, s2->tot.waiting);
     if (r->queue >= 0) printf(", in the kernel's queue %ld", r->queue);
+    if (s2->tot.fds_lost) printf("; %u lost at the fd limit", s2->tot.fds_lost);
     printf("\n");
+    if (s2->tot.draining) printf("  draining: health checks answered 503 (riap-ctl undrain ends it)\n");
   } else if (r->queue >= 0) printf("  kernel's queue %ld\n", r->queue);
   if (s2->has_park) {
     printf("  parked connections %u", s2->park.parked);

@@ -92,6 +92,11 @@ void conns_publish(void)
   if (G.have_sb) riap_sb_setqueue(&G.sb, G.qlen + G.nheld, G.accepted, G.refused);
 }
 
+void conns_publish_state(void)
+{
+  if (G.have_sb) riap_sb_setstate(&G.sb, (uint32_t)G.draining, (uint32_t)G.fds_lost);
+}
+
 /* at the bound, the connection parked longest makes room for a new one,
  * as the idle timeout would (one holding part of a request does not) */
 static int evictable(void)

@@ -245,6 +245,8 @@ void conns_unlink(struct cnlist *l, int fd);
 /* conns_publish: the scoreboard's waiting (G.qlen), accepted and refused,
  * after any of them changed: a few stores, no system call. */
 void conns_publish(void);
+/* conns_publish_state: G.draining and G.fds_lost to the scoreboard. */
+void conns_publish_state(void);
 
 /* access.c */
 /* access_option: parses --allow-uid (kind 'u'), --allow-gid ('g'),

@@ -394,6 +394,7 @@ static void fd_lost(const struct wk *w)
   long long t = riap_time_monoms();
   char label[RIAP_PEER_FMT], num[24], pid[24];
   G.fds_lost++;
+  conns_publish_state();
   access_end(w->addr);
   if (said && t - said < 1000) return;
   said = t;

@@ -52,10 +52,12 @@ void signals_read(int fd, int *term, int *hup, int *chld)
       case SIGUSR1:
         if (!G.draining) carp("info: draining: the balancer's health checks are answered 503 from now on");
         G.draining = 1;
+        conns_publish_state();
         break;
       case SIGUSR2:
         if (G.draining) carp("info: draining ended: health checks are served again");
         G.draining = 0;
+        conns_publish_state();
         break;
     }
   }
