@@ -11,7 +11,7 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
 
-PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
+PERL_STACK=${RIAP_SHARED:-$RIAP_REPO/../shared}/perl   # RIAP_SHARED: where ../shared is
 
 setup() {
   if [ ! -f "$PERL_STACK/lib/Perinci/Sub/Normalize.pm" ]; then

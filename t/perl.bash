@@ -1,7 +1,7 @@
 # t/perl.bash: shared by the bats files that start the original Perl server
 # (perl-cli.bats, perl-diff.bats, riap-handle-argv.bats). Load after listen.
 
-PERL_STACK=${RIAP_PERL_STACK:-$RIAP_REPO/../shared/perl}
+PERL_STACK=${RIAP_SHARED:-$RIAP_REPO/../shared}/perl   # RIAP_SHARED: where ../shared is
 
 # wait_port PID PORT: 0 once 127.0.0.1:PORT accepts a connection (60 s at
 # most: the Perl server loads its modules first), 1 if PID died
