@@ -250,3 +250,27 @@ idle_workers() {
   run ls "/proc/$b/fd"
   [ "$(wc -w <<<"$output")" -le 4 ] || fail "the backend holds fds beyond 0-2: $output"
 }
+
+@test "--start-persistent: a backend is handed down 9 times at most, then a fresh one starts before the worker is ready" {
+  local port pid i w b out seen=() sb=$BATS_TEST_TMPDIR/sb
+  port=$(free_port)
+  # every request ends a worker's life: 25 lives, so 3 backends (10 lives each)
+  RIAP_ALLOW_ROOT=1 "$LISTEN" -p "127.0.0.1:$port" --start-servers 1 --max-clients 1 --max-requests-per-child 1 \
+    --scoreboard-path "$sb" -- "$HANDLE" --start-persistent "$ROOT" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+  pid=$!
+  echo $pid >>"$BATS_TEST_TMPDIR/pids"
+  for i in $(seq 25); do
+    wait_for "a ready worker" 60 bash -c "riap-sbdump '$sb' 2>/dev/null | grep -q '\"state\":\"_\"'"
+    out=$(ask "$port" "{\"action\":\"call\",\"uri\":\"/Perl/sum\",\"args\":{\"array\":[$i,1]}}") || fail "request $i: $out"
+    jq -e ".[0] == 200 and .[2] == $((i + 1))" <<<"$out" >/dev/null || fail "request $i: $out"
+    w=$(workers "$pid")
+    b=$(backend "$w")
+    [ -n "$b" ] && [[ " ${seen[*]} " != *" $b "* ]] && seen+=("$b")
+  done
+  [ "${#seen[@]}" -ge 2 ] || fail "one backend for 25 worker lives: ${seen[*]}"
+  [ "${#seen[@]}" -le 4 ] || fail "${#seen[@]} backends for 25 worker lives (a new one each time?): ${seen[*]}"
+  # the retired ones are gone and reaped: one Perl process under the worker, no zombie
+  [ "$(pgrep -f perl-riap-pipe -P "$(workers "$pid")" | wc -l)" = 1 ] || fail "Perl processes: $(pgrep -a -f perl-riap-pipe)"
+  run ps -o stat= --ppid "$(workers "$pid")"
+  [[ "$output" != *Z* ]] || fail "a zombie under the worker: $output"
+}

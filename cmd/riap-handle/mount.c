@@ -26,6 +26,7 @@ struct mount {
   int open, used;               /* used: it has answered before (a stale keep-alive may be closed) */
   long long retry_at_ms;
   const char *uri;              /* the mount point's (the entity's) */
+  unsigned handdowns;           /* times its backend was handed down to a new image */
   struct mount *next;           /* every mount configured, for mount_handdown */
 };
 
@@ -94,19 +95,31 @@ static const char *handed(void)
   return v;
 }
 
+/* A backend is handed down at most this many times: then the new image
+ * starts a fresh one (before READY, with --start-persistent), so that the
+ * memory a backend gathers is bounded as --max-requests-per-child bounds
+ * the worker's own (a Perl process grows with each wrapper it compiles). */
+#define HANDDOWN_MAX 9
+
 /* a recycled worker's backends (RIAP_MOUNT_FDS, see mount_handdown): the
- * record "RFD,WFD,PID,URI;" of the mount point uri, if any, is taken over */
+ * record "RFD,WFD,PID,N,URI;" of the mount point uri, if any, is taken
+ * over, unless it was handed down HANDDOWN_MAX times already (N): then
+ * mount_adopt_end closes it */
 static void adopt(struct mount *m)
 {
   const char *v = handed();
   size_t n = strlen(m->uri);
   int rfd, wfd, k;
   long pid;
+  unsigned times;
   if (!v || m->url.scheme != RIAP_URL_PIPE) return;
   while (*v) {
     const char *end = strchr(v, ';');
     if (!end) return;
-    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && (size_t)(end - v - k) == n && !strncmp(v + k, m->uri, n)) {
+    if (sscanf(v, "%d,%d,%ld,%u,%n", &rfd, &wfd, &pid, &times, &k) == 4 && (size_t)(end - v - k) == n
+        && !strncmp(v + k, m->uri, n)) {
+      if (times > HANDDOWN_MAX) return;
+      m->handdowns = times;
       if (riap_client_adopt(&m->conn, &m->url, rfd, wfd, (pid_t)pid)) m->open = m->used = 1;
       else carp("warning: mount ", m->uri, ": ", m->conn.msg);
       return;
@@ -299,7 +312,8 @@ void mount_run(struct server *s, struct riap_entity *e, const struct riap_req *q
 
 /* A worker at its request limit that keeps its backends (worker.c) execs a
  * fresh riap-handle in its own process: each running riap+pipe backend
- * with nothing unread passes as "RFD,WFD,PID,URI;" in RIAP_MOUNT_FDS, its
+ * with nothing unread passes as "RFD,WFD,PID,N,URI;" in RIAP_MOUNT_FDS (N:
+ * the times it was handed down, this one included), its
  * fds open across the exec; the new image takes them over (adopt) as its
  * --start-persistent walk reaches each mount, and mount_adopt_end closes
  * what no mount took. */
@@ -312,7 +326,7 @@ int mount_handdown(stralloc *sa)
     struct riap_conn *c = &m->conn;
     if (!m->open || !c->pid || riap_client_pending(c) || c->inpos != c->in.len) continue;
     if (fcntl(c->rfd, F_SETFD, 0) < 0 || fcntl(c->wfd, F_SETFD, 0) < 0) continue;
-    snprintf(num, sizeof num, "%d,%d,%ld,", c->rfd, c->wfd, (long)c->pid);
+    snprintf(num, sizeof num, "%d,%d,%ld,%u,", c->rfd, c->wfd, (long)c->pid, m->handdowns + 1);
     if (!stralloc_cats(sa, num) || !stralloc_cats(sa, m->uri) || !stralloc_cats(sa, ";")) return -1;
     n++;
   }
@@ -324,12 +338,13 @@ void mount_adopt_end(void)
   const char *v = handed();
   int rfd, wfd, k;
   long pid;
+  unsigned times;
   if (!v) return;
   while (*v) {
     const char *end = strchr(v, ';');
     if (!end) break;
     /* still without close-on-exec: no mount took it */
-    if (sscanf(v, "%d,%d,%ld,%n", &rfd, &wfd, &pid, &k) == 3 && rfd > 2 && wfd > 2 && pid > 0
+    if (sscanf(v, "%d,%d,%ld,%u,%n", &rfd, &wfd, &pid, &times, &k) == 4 && rfd > 2 && wfd > 2 && pid > 0
         && fcntl(rfd, F_GETFD) == 0) {
       struct riap_conn c;
       riap_conn_init(&c);
