@@ -3,7 +3,8 @@
 # perl proxy-client.pl [--from IP] [--v1 SRC:PORT | --v2 SRC:PORT | --v2local |
 #   --v1unknown | --raw TEXT] [--split] ADDR STEP...
 # ADDR is host:port or unix:/path. The header names SRC:PORT as the client
-# and 127.0.0.1:80 as the address it reached. --split writes it a byte at a
+# and 127.0.0.1:80 as the address it reached ([IPv6]:PORT, with --v1: as
+# TCP6, to [::1]:80). --split writes it a byte at a
 # time, 20 ms apart. Steps as in riap-listen-acl.bats: req:JSON (prints the
 # answer), send:TEXT, read, sleep:S; "EOF" (exit 3) where an answer was due.
 use strict; use warnings; use Socket qw(:all); use Time::HiRes qw(sleep);
@@ -13,7 +14,11 @@ while (@ARGV && $ARGV[0] =~ /^--/) {
   my $o = shift;
   if ($o eq '--from') { $from = shift }
   elsif ($o eq '--split') { $split = 1 }
-  elsif ($o eq '--v1') { my ($ip, $p) = shift =~ /^(.*):(\d+)$/; $hdr = "PROXY TCP4 $ip 127.0.0.1 $p 80\r\n" }
+  elsif ($o eq '--v1') {
+    my $a = shift;
+    if (my ($ip6, $p6) = $a =~ /^\[(.*)\]:(\d+)$/) { $hdr = "PROXY TCP6 $ip6 ::1 $p6 80\r\n" }
+    else { my ($ip, $p) = $a =~ /^(.*):(\d+)$/; $hdr = "PROXY TCP4 $ip 127.0.0.1 $p 80\r\n" }
+  }
   elsif ($o eq '--v1unknown') { $hdr = "PROXY UNKNOWN\r\n" }
   elsif ($o eq '--v2' || $o eq '--v2local') {
     my ($cmd, $body, $fam) = (0x20, '', 0);

@@ -202,3 +202,19 @@ result_of() { jq -r '.[2]' <<<"$1"; }
   run "${ctl[@]}" -i 0 status --json
   jq -e '.totals.draining == false' <<<"$output" >/dev/null || fail "still draining in status --json: $output"
 }
+
+@test "IPv6 clients named by PROXY headers count by their /64 for --max-per-ip" {
+  P=$(free_port)
+  listen --proxy-protocol -p "127.0.0.1:$P" --proxy-from 127.0.0.1 --max-per-ip 1
+  # A keeps its connection open for 4 s after its answer
+  pc --v1 '[2001:db8:1:2::1]:1000' "127.0.0.1:$P" "req:$MULT" sleep:4 >"$BATS_TEST_TMPDIR/a" &
+  echo $! >>"$BATS_TEST_TMPDIR/pids"
+  wait_for "A served" 5 grep -q '^\[200,' "$BATS_TEST_TMPDIR/a"
+  # B: another host of the same /64, while A is connected: refused
+  run pc --v1 '[2001:db8:1:2:ffff:ffff:ffff:ffff]:1001' "127.0.0.1:$P" "req:$MULT"
+  assert_equal "$(status_of "${lines[0]}")" 503
+  grep -q -- "--max-per-ip reached" "$BATS_TEST_TMPDIR/err"
+  # C: the next /64: served
+  run pc --v1 '[2001:db8:1:3::1]:1002' "127.0.0.1:$P" "req:$MULT"
+  assert_equal "$(result_of "${lines[0]}")" 6
+}
