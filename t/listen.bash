@@ -38,3 +38,18 @@ wait_for() {
     sleep 0.05
   done
 }
+
+# listen OPTS...: starts riap-listen with its scoreboard at
+# $BATS_TEST_TMPDIR/sb, stdout to out and stderr to err there and the
+# notification fd, and waits until it is ready; sets LPID. The worker
+# command is riap-handle ROOT unless OPTS hold a --. (Files that need
+# another start define their own listen after loading this.)
+listen() {
+  local args=("$@") t=$BATS_TEST_TMPDIR
+  [[ " ${args[*]} " == *" -- "* ]] || args+=(-- "$HANDLE" "$ROOT")
+  rm -f "$t/ready"
+  "$LISTEN" --notification-fd 3 --scoreboard-path "$t/sb" "${args[@]}" 3>"$t/ready" >>"$t/out" 2>>"$t/err" &
+  LPID=$!
+  echo "$LPID" >>"$t/pids"
+  wait_for "listener ready" 10 test -s "$t/ready"
+}

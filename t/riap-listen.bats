@@ -78,18 +78,6 @@ teardown() {
   return 0
 }
 
-# listen OPTS... -- starts riap-listen with a scoreboard and the
-# notification fd, waits until it is ready; sets LPID. The worker command
-# is riap-handle ROOT unless OPTS hold a --.
-listen() {
-  local args=("$@") t=$BATS_TEST_TMPDIR
-  [[ " ${args[*]} " == *" -- "* ]] || args+=(-- "$HANDLE" "$ROOT")
-  rm -f "$t/ready"
-  "$LISTEN" --notification-fd 3 --scoreboard-path "$t/sb" "${args[@]}" 3>"$t/ready" >>"$t/out" 2>>"$t/err" &
-  LPID=$!
-  echo "$LPID" >>"$t/pids"
-  wait_for "listener ready" 10 test -s "$t/ready"
-}
 
 workers() { # pids of the listener's children that are workers
   pgrep -P "$LPID" -f riap-handle | sort

@@ -34,15 +34,6 @@ teardown() {
   return 0
 }
 
-listen() {
-  local args=("$@") t=$BATS_TEST_TMPDIR
-  [[ " ${args[*]} " == *" -- "* ]] || args+=(-- "$HANDLE" "$ROOT")
-  rm -f "$t/ready"
-  "$LISTEN" --notification-fd 3 --scoreboard-path "$t/sb" "${args[@]}" 3>"$t/ready" >>"$t/out" 2>>"$t/err" &
-  LPID=$!
-  echo "$LPID" >>"$t/pids"
-  wait_for "listener ready" 10 test -s "$t/ready"
-}
 
 pc() { perl "$RIAP_REPO/t/proxy-client.pl" "$@"; }
 # peers: the access records' peer fields
