@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 
   signal(SIGPIPE, SIG_IGN);
   if (argc != 2) { fprintf(stderr, "usage: listen-echo ADDR\n"); return 100; }
-  if (!strncmp(argv[1], "unix:", 5) ? !riap_sock_scanunix(argv[1] + 5, &a) : !riap_sock_scantcp(argv[1], &a)) {
+  if (!riap_sock_scanaddr(argv[1], &a)) {
     fprintf(stderr, "listen-echo: fatal: bad address %s\n", argv[1]);
     return 100;
   }

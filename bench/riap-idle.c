@@ -61,8 +61,7 @@ int main(int argc, char **argv)
     }
   }
   if (optind != argc - 1 || !n) { fprintf(stderr, "usage: riap-idle [-c CONNS] [-q LINE] ADDR\n"); return 100; }
-  if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
-                                          : !riap_sock_scantcp(argv[optind], &addr)) {
+  if (!riap_sock_scanaddr(argv[optind], &addr)) {
     fprintf(stderr, "riap-idle: fatal: bad address %s\n", argv[optind]);
     return 100;
   }

@@ -233,8 +233,7 @@ int main(int argc, char **argv)
   if (optind != argc - 1 || !nconn || !depth || secs <= 0) usage();
   if (newconn) depth = 1;
   if (count && !secs_given) secs = 1e9;
-  if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
-                                          : !riap_sock_scantcp(argv[optind], &addr)) {
+  if (!riap_sock_scanaddr(argv[optind], &addr)) {
     fprintf(stderr, "riap-load: fatal: bad address %s\n", argv[optind]);
     return 100;
   }

@@ -77,6 +77,12 @@ size_t riap_sock_scanunix(const char *s, struct riap_sockaddr *a)
   return n;
 }
 
+int riap_sock_scanaddr(const char *s, struct riap_sockaddr *a)
+{
+  if (!strncmp(s, "unix:", 5)) return riap_sock_scanunix(s + 5, a) != 0;
+  return riap_sock_scantcp(s, a) != 0;
+}
+
 /* 1 when something accepts connections at the Unix path of a */
 static int unix_answers(const struct riap_sockaddr *a)
 {

@@ -31,6 +31,11 @@ size_t riap_sock_scantcp(const char *s, struct riap_sockaddr *a);
  * bytes consumed (all of s), 0 otherwise. */
 size_t riap_sock_scanunix(const char *s, struct riap_sockaddr *a);
 
+/* riap_sock_scanaddr: unix:/path (riap_sock_scanunix) or a TCP address
+ * (riap_sock_scantcp), as the test and benchmark clients take them; 1 when
+ * s is one, 0 otherwise. */
+int riap_sock_scanaddr(const char *s, struct riap_sockaddr *a);
+
 /* riap_sock_bind: a listening socket (close-on-exec, non-blocking,
  * SO_REUSEADDR, IPV6_V6ONLY) bound to a; a Unix socket file left by a dead
  * server (nothing accepts on it) is replaced, any other existing file is

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "riap_sock.h"
+#include "riap_time.h"
 
 #define REQ "j{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":2,\"b\":3}}\r\n"
 #define HEAD "j{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":2,\"b\":3},\"-pad\":\""
@@ -46,13 +47,6 @@ static size_t slow_len, pipe_len;
 static long long interval_ms = 2000;
 static unsigned long connects, closed, n408, n503, nother, nopen;
 static volatile sig_atomic_t stop;
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void fatal(const char *what)
 {
@@ -176,8 +170,7 @@ int main(int argc, char **argv)
     }
   }
   if (optind != argc - 1 || bytes < sizeof HEAD || !(nslow + npipe)) usage();
-  if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
-                                         : !riap_sock_scantcp(argv[optind], &addr)) usage();
+  if (!riap_sock_scanaddr(argv[optind], &addr)) usage();
   if (have_src && addr.family != AF_INET) usage();
 
   slow_len = bytes;
@@ -201,7 +194,7 @@ int main(int argc, char **argv)
 
   while (!stop) {
     struct epoll_event evs[256];
-    long long t = now_ms();
+    long long t = riap_time_monoms();
     int k, got;
     for (i = 0; i < n; i++) {
       struct conn *c = &cs[i];
@@ -213,7 +206,7 @@ int main(int argc, char **argv)
     }
     got = epoll_wait(ep, evs, 256, 50);
     if (got < 0 && errno != EINTR) fatal("epoll_wait");
-    t = now_ms();
+    t = riap_time_monoms();
     for (k = 0; k < got; k++) event(&cs[evs[k].data.u32], evs[k].data.u32, evs[k].events, t);
   }
   printf("connects=%lu closed=%lu open=%lu 408=%lu 503=%lu other=%lu\n", connects, closed, nopen, n408, n503, nother);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "riap_sock.h"
+#include "riap_time.h"
 
 struct conn {
   int fd;
@@ -40,13 +41,6 @@ static char *lines;
 static size_t line_len;
 static int ep, sending = 1;
 static unsigned long sent, answered, bad, lost, resets, eofs, closed_idle, connects, hups;
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void die(const char *what)
 {
@@ -178,8 +172,7 @@ int main(int argc, char **argv)
     }
   }
   if (optind != argc - 1 || !nconn || !depth || secs <= 0 || (hup_pid && rate <= 0)) goto usage;
-  if (!strncmp(argv[optind], "unix:", 5) ? !riap_sock_scanunix(argv[optind] + 5, &addr)
-                                          : !riap_sock_scantcp(argv[optind], &addr)) {
+  if (!riap_sock_scanaddr(argv[optind], &addr)) {
     fprintf(stderr, "riap-storm: fatal: bad address %s\n", argv[optind]);
     return 100;
   }
@@ -200,12 +193,12 @@ int main(int argc, char **argv)
     if (cs[i].every && cs[i].depth > cs[i].every) cs[i].depth = (unsigned)cs[i].every;
     open_conn(&cs[i], i);
   }
-  t_end = now_ms() + (long long)(secs * 1000);
+  t_end = riap_time_monoms() + (long long)(secs * 1000);
   t_drain = t_end + (long long)(drain * 1000);
-  if (hup_pid) next_hup = now_ms() + (long long)(1000 / rate);
+  if (hup_pid) next_hup = riap_time_monoms() + (long long)(1000 / rate);
   for (;;) {
     struct epoll_event evs[64];
-    long long t = now_ms(), wait;
+    long long t = riap_time_monoms(), wait;
     unsigned long inflight = 0;
     int n, k;
     if (sending && t >= t_end) sending = 0;

@@ -56,6 +56,10 @@ int main(void)
     longp[sizeof longp - 1] = 0;
     CHECK(riap_sock_scanunix(longp, &a) == 0, "path too long for sun_path refused");
   }
+  CHECK(riap_sock_scanaddr("unix:/tmp/x.sock", &a) && a.family == AF_UNIX, "scanaddr: unix:/path");
+  CHECK(riap_sock_scanaddr("127.0.0.1:80", &a) && a.family == AF_INET, "scanaddr: host:port");
+  CHECK(!riap_sock_scanaddr("unix:x.sock", &a) && !riap_sock_scanaddr("/tmp/x.sock", &a),
+        "scanaddr: a relative unix: path, a bare path refused");
 
   if (!mkdtemp(dir)) { perror("mkdtemp"); return 111; }
   snprintf(path, sizeof path, "%s/s", dir);
