@@ -114,7 +114,7 @@ static void refusal_log(const struct riap_peer *p, const char *why)
 
 /* the answer, our side closed, what the client sent already read away (so
  * that closing does not reset the connection before the answer is read) */
-static void refuse(int fd, const char *line, size_t n)
+void access_answer_close(int fd, const char *line, size_t n)
 {
   char junk[4096];
   int k;
@@ -122,6 +122,11 @@ static void refuse(int fd, const char *line, size_t n)
   shutdown(fd, SHUT_WR);
   for (k = 0; k < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; k++) ;
   close(fd);
+}
+
+static void refuse(int fd, const char *line, size_t n)
+{
+  access_answer_close(fd, line, n);
   G.refused++;
   conns_publish();
 }

@@ -257,6 +257,10 @@ void access_option(int kind, const char *list);
  * Returns 1 when admitted (and counted; *a is its address, NULL when no
  * per-address limit is set or the peer has none), 0 when refused. */
 int access_admit(int fd, unsigned li, const struct riap_peer *p, struct addr **a);
+/* access_answer_close: sends line (n bytes) on fd, closes our side, reads
+ * away what the peer sent (so that the close does not reset the
+ * connection before the line is read) and closes fd. Counts nothing. */
+void access_answer_close(int fd, const char *line, size_t n);
 /* access_refuse: refuses a connection of peer p: logs why (rate-limited),
  * sends line (n bytes, none when n is 0), closes it, counts it. */
 void access_refuse(int fd, const struct riap_peer *p, const char *why, const char *line, size_t n);

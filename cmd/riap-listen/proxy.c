@@ -83,18 +83,6 @@ static int header(int fd, const struct riap_peer *p, int hup, struct riap_peer *
   return 1;
 }
 
-/* the answer, our side closed, the rest read away, closed (not a refusal:
- * the health check of a draining instance) */
-static void answer_close(int fd, const char *line, size_t n)
-{
-  char junk[1024];
-  int k;
-  if (send(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) { /* gone already */ }
-  shutdown(fd, SHUT_WR);
-  for (k = 0; k < 4 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; k++) ;
-  close(fd);
-}
-
 /* what header() found: the connection goes on as one of its peer, or ends */
 static void finish(int fd, unsigned li, const struct riap_peer *p, int k,
                    const struct riap_peer *q, int local, int more, const char *why)
@@ -107,7 +95,10 @@ static void finish(int fd, unsigned li, const struct riap_peer *p, int k,
     access_refuse(fd, p, text, BAD_HEADER, sizeof BAD_HEADER - 1);
     return;
   }
-  if (local && G.draining) { answer_close(fd, DRAINING, sizeof DRAINING - 1); return; }
+  if (local && G.draining) {             /* not a refusal: a draining instance's health check */
+    access_answer_close(fd, DRAINING, sizeof DRAINING - 1);
+    return;
+  }
   if (!access_admit(fd, li, q, &a)) return;
   conns_accepted(fd, li, q, a, more);
 }
