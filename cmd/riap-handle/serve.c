@@ -183,6 +183,10 @@ static int answer_lines(struct conn *c)
     char *nl = memchr(line, '\n', c->len - c->start);
     size_t n;
     if (!nl) return 1;
+    /* another line to answer: what has waited long enough goes first */
+    if (c->out.len && (c->out.len >= OUT_HOLD_BYTES || riap_time_monoms() - c->out_since >= OUT_HOLD_MS)
+        && !flush(c))
+      return 0;                /* gone, or not reading: the rest would be lost anyway */
     n = (size_t)(nl - line);
     c->start += n + 1;
     if (n && line[n - 1] == '\r') n--;
@@ -192,9 +196,6 @@ static int answer_lines(struct conn *c)
     }
     if (!c->out.len) c->out_since = riap_time_monoms();
     if (!answer(c, line, n, &c->t_read)) return 0;
-    if (c->out.len && (c->out.len >= OUT_HOLD_BYTES || riap_time_monoms() - c->out_since >= OUT_HOLD_MS)
-        && memchr(c->buf + c->start, '\n', c->len - c->start) && !flush(c))
-      return 0;                /* gone, or not reading: the rest would be lost anyway */
     c->t_first = c->t_read;   /* what follows arrived with the latest read */
     c->begun = c->last_read;
   }
