@@ -1,5 +1,6 @@
 # t/perl.bash: shared by the bats files that start the original Perl server
-# (perl-cli.bats, perl-diff.bats, riap-handle-argv.bats). Load after listen.
+# (perl-cli.bats, perl-diff.bats, riap-handle-argv.bats,
+# riap-handle-mount-perl.bats). Load after listen.
 
 PERL_STACK=${RIAP_SHARED:-$RIAP_REPO/../shared}/perl   # RIAP_SHARED: where ../shared is
 

@@ -12,36 +12,10 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 bats_require_minimum_version 1.5.0
 
-# start NAME COMMAND...: runs COMMAND in the background, its pid listed in
-# $BATS_FILE_TMPDIR/pids, its output in $BATS_FILE_TMPDIR/NAME.log
-start() {
-  local name=$1; shift
-  "$@" </dev/null >"$BATS_FILE_TMPDIR/$name.log" 2>&1 &
-  echo $! >>"$BATS_FILE_TMPDIR/pids"
-  echo $!
-}
-
-up() { # up PID PORT: PID runs and something accepts on 127.0.0.1:PORT
-  kill -0 "$1" 2>/dev/null &&
-    perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerHost => "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$2"
-}
-
-wait_up() { # wait_up PID PORT: 0 once up (60 s at most: Perl starts slowly on a busy machine)
-  local i
-  for i in $(seq 1200); do
-    up "$1" "$2" && return 0
-    kill -0 "$1" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 setup_file() {
-  local shared
-  shared=${RIAP_SHARED:-$(cd "$RIAP_REPO/.." && pwd)/shared}
-  export PERL_STACK=$shared/perl
   if [ ! -x "$PERL_STACK/bin/perl-riap-pipe" ]; then
     if [ "${CI:-}" = true ]; then
       echo "riap-handle-mount-perl.bats: the real Perl Riap stack is missing at $PERL_STACK (tools/deps and ../shared are CI's)" >&2
@@ -50,10 +24,8 @@ setup_file() {
     export PERL_MISSING=1                    # each test skips (setup_file cannot)
     return 0
   fi
-  local xs=$RIAP_BUILD/perl-xs pport oport ppid opid
-  if ! find "$xs" -name Record.so 2>/dev/null | grep -q .; then
-    "$PERL_STACK/build-xs" "$xs" >&2 || { echo "build-xs failed" >&2; return 1; }
-  fi
+  local xs pport oport ppid opid
+  xs=$(perl_xs) || return 1
   export ROOT=$BATS_FILE_TMPDIR/root
   mkdir -p "$ROOT"
   printf '{"url":"riap+pipe:%s//Perinci%%3A%%3AExamples//","prefix":"/Perinci/Examples/","timeout":60}\n' \
@@ -64,21 +36,9 @@ setup_file() {
   oport=$(free_port)
   opid=$(RIAP_ALLOW_ROOT=1 start ours "$LISTEN" -p "127.0.0.1:$oport" --start-servers 1 \
     --scoreboard-path "$BATS_FILE_TMPDIR/ours.sb" -- "$HANDLE" "$ROOT")
-  wait_up "$ppid" "$pport" || { echo "perl-riap-server did not start: $(cat "$BATS_FILE_TMPDIR/perl-server.log")" >&2; return 1; }
-  wait_up "$opid" "$oport" || { echo "riap-listen did not start: $(cat "$BATS_FILE_TMPDIR/ours.log")" >&2; return 1; }
+  wait_port "$ppid" "$pport" || { echo "perl-riap-server did not start: $(cat "$BATS_FILE_TMPDIR/perl-server.log")" >&2; return 1; }
+  wait_port "$opid" "$oport" || { echo "riap-listen did not start: $(cat "$BATS_FILE_TMPDIR/ours.log")" >&2; return 1; }
   export PERL_PORT=$pport OURS_PORT=$oport OURS_PID=$opid
-}
-
-teardown_file() {
-  local pid
-  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  true
 }
 
 setup() { [ -z "${PERL_MISSING:-}" ] || skip "no Perl Riap stack at $PERL_STACK"; }
