@@ -10,6 +10,8 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load listen
+load svc
 
 RIAP_REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
@@ -20,12 +22,6 @@ setup_file() {
   export ROOT=$BATS_FILE_TMPDIR/root
   mkdir -p "$ROOT"
   cp -a "$RIAP_REPO/examples/." "$ROOT/"
-}
-
-free_port() {
-  perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0) or die;
-    bind($s, sockaddr_in(0, inet_aton("127.0.0.1"))) or die;
-    print((sockaddr_in(getsockname($s)))[0], "\n")'
 }
 
 # new_service [s6|runit]: a scan directory with a copy of services/riap
@@ -48,61 +44,11 @@ new_service() {
   echo 5 >"$SVC/env/GRACE"
   echo "$RIAP_BUILD/bin:$PATH" >"$SVC/env/PATH"
   echo "$RIAP_BUILD/bin:$PATH" >"$SVC/log/env/PATH"
-  if [ "$kind" = runit ]; then
-    runsvdir -P "$SCAN" </dev/null >/dev/null 2>&1 3>&- &
-  else
-    s6-svscan "$SCAN" </dev/null >/dev/null 2>&1 3>&- &
-  fi
-  echo "$kind $!" >"$BATS_TEST_TMPDIR/scanner"
-}
-
-# what_is_left DIR: the processes whose working directory is under DIR
-# (zombies have none)
-what_is_left() {
-  local p c
-  for p in /proc/[0-9]*; do
-    c=$(readlink "$p/cwd" 2>/dev/null) || continue
-    case $c in "$1"|"$1"/*) echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" ;; esac
-  done
-}
-
-stop_scanner() {
-  local kind pid i
-  [ -f "$BATS_TEST_TMPDIR/scanner" ] || return 0
-  read -r kind pid <"$BATS_TEST_TMPDIR/scanner"
-  rm -f "$BATS_TEST_TMPDIR/scanner"
-  if [ "$kind" = runit ]; then
-    # runsvdir first (it would start a new runsv for each that exits),
-    # then each runsv exits after its service and its logger
-    local runsvs; runsvs=$(pgrep -P "$pid")
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    sv exit "$SVC" "$SVC/log" >/dev/null 2>&1
-    for i in $(seq 100); do
-      local alive=
-      for p in $runsvs; do [ -r "/proc/$p/cwd" ] && readlink "/proc/$p/cwd" >/dev/null 2>&1 && alive=1; done
-      [ -z "$alive" ] && break
-      sleep 0.05
-    done
-  else
-    s6-svscanctl -t "$SCAN" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-  fi
-  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
+  start_scanner "$kind"
 }
 
 teardown() {
-  local left pid
-  stop_scanner
-  [ -f "$BATS_TEST_TMPDIR/pids" ] && for pid in $(cat "$BATS_TEST_TMPDIR/pids"); do kill -KILL "$pid" 2>/dev/null; done
-  for i in $(seq 50); do left=$(what_is_left "$BATS_TEST_TMPDIR"); [ -z "$left" ] && break; sleep 0.1; done
-  [ -n "${SBDIR:-}" ] && left="$left$(what_is_left "$SBDIR")"
-  if [ -n "$left" ]; then
-    for pid in $(printf '%s\n' "$left" | cut -d' ' -f1); do kill -KILL "$pid" 2>/dev/null; done
-    fail "processes left behind: $left"
-  fi
+  reap_services "${SBDIR:-}"
   [ -n "${SBDIR:-}" ] && rm -rf "$SBDIR"
   return 0
 }
