@@ -64,11 +64,11 @@ static json_t *with_entity(json_t *meta, const struct riap_entity *pkg)
 }
 
 /* the metadata a client sees: a function's normalized (NULL with r set
- * when it cannot be), anything else's as written */
-/* a function's normalized metadata is final once joined to its package's:
- * from then on it is also kept as text, and each meta answer copies it
- * (a Perl CmdLine client asks meta before every call; 525 bytes of
- * /Math/mult written value by value took a third of the request) */
+ * when it cannot be), anything else's as written. A function's is final
+ * once joined to its package's: from then on it is also kept as text,
+ * which each meta answer copies (a Perl CmdLine client asks meta before
+ * every call; 525 bytes of /Math/mult written value by value took a third
+ * of the request) */
 static json_t *meta_out(struct riap_entity *e, const struct riap_entity *pkg, struct reply *r)
 {
   struct funcmeta *m;
