@@ -101,30 +101,49 @@ static const char *handed(void)
  * the worker's own (a Perl process grows with each wrapper it compiles). */
 #define HANDDOWN_MAX 9
 
+/* one record of RIAP_MOUNT_FDS: "RFD,WFD,PID,N,URI;" (mount_handdown) */
+struct handed_backend {
+  int rfd, wfd;
+  long pid;
+  unsigned times;               /* N: the times it was handed down */
+  const char *uri;              /* the mount point's, uri_len bytes */
+  size_t uri_len;
+};
+
+/* the record at *v into *b, *v past it: 1, or 0 at the end; a malformed
+ * one is skipped */
+static int next_handed(const char **v, struct handed_backend *b)
+{
+  while (*v && **v) {
+    const char *rec = *v, *end = strchr(rec, ';');
+    int k;
+    if (!end) return 0;
+    *v = end + 1;
+    if (sscanf(rec, "%d,%d,%ld,%u,%n", &b->rfd, &b->wfd, &b->pid, &b->times, &k) == 4) {
+      b->uri = rec + k;
+      b->uri_len = (size_t)(end - rec - k);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* a recycled worker's backends (RIAP_MOUNT_FDS, see mount_handdown): the
- * record "RFD,WFD,PID,N,URI;" of the mount point uri, if any, is taken
- * over, unless it was handed down HANDDOWN_MAX times already (N): then
- * mount_adopt_end closes it */
+ * record of the mount point uri, if any, is taken over, unless it was
+ * handed down HANDDOWN_MAX times already: then mount_adopt_end closes it */
 static void adopt(struct mount *m)
 {
   const char *v = handed();
+  struct handed_backend b;
   size_t n = strlen(m->uri);
-  int rfd, wfd, k;
-  long pid;
-  unsigned times;
-  if (!v || m->url.scheme != RIAP_URL_PIPE) return;
-  while (*v) {
-    const char *end = strchr(v, ';');
-    if (!end) return;
-    if (sscanf(v, "%d,%d,%ld,%u,%n", &rfd, &wfd, &pid, &times, &k) == 4 && (size_t)(end - v - k) == n
-        && !strncmp(v + k, m->uri, n)) {
-      if (times > HANDDOWN_MAX) return;
-      m->handdowns = times;
-      if (riap_client_adopt(&m->conn, &m->url, rfd, wfd, (pid_t)pid)) m->open = m->used = 1;
-      else carp("warning: mount ", m->uri, ": ", m->conn.msg);
-      return;
-    }
-    v = end + 1;
+  if (m->url.scheme != RIAP_URL_PIPE) return;
+  while (next_handed(&v, &b)) {
+    if (b.uri_len != n || strncmp(b.uri, m->uri, n)) continue;
+    if (b.times > HANDDOWN_MAX) return;
+    m->handdowns = b.times;
+    if (riap_client_adopt(&m->conn, &m->url, b.rfd, b.wfd, (pid_t)b.pid)) m->open = m->used = 1;
+    else carp("warning: mount ", m->uri, ": ", m->conn.msg);
+    return;
   }
 }
 
@@ -336,23 +355,16 @@ int mount_handdown(stralloc *sa)
 void mount_adopt_end(void)
 {
   const char *v = handed();
-  int rfd, wfd, k;
-  long pid;
-  unsigned times;
-  if (!v) return;
-  while (*v) {
-    const char *end = strchr(v, ';');
-    if (!end) break;
+  struct handed_backend b;
+  while (next_handed(&v, &b)) {
     /* still without close-on-exec: no mount took it */
-    if (sscanf(v, "%d,%d,%ld,%u,%n", &rfd, &wfd, &pid, &times, &k) == 4 && rfd > 2 && wfd > 2 && pid > 0
-        && fcntl(rfd, F_GETFD) == 0) {
+    if (b.rfd > 2 && b.wfd > 2 && b.pid > 0 && fcntl(b.rfd, F_GETFD) == 0) {
       struct riap_conn c;
       riap_conn_init(&c);
-      c.rfd = rfd;
-      c.wfd = wfd;
-      c.pid = (pid_t)pid;
+      c.rfd = b.rfd;
+      c.wfd = b.wfd;
+      c.pid = (pid_t)b.pid;
       riap_client_close(&c, 100);
     }
-    v = end + 1;
   }
 }
