@@ -16,13 +16,7 @@ load perl
 
 
 setup_file() {
-  if [ ! -x "$PERL_STACK/bin/perl-riap-cli" ]; then
-    if [ "${CI:-}" = true ]; then
-      echo "perl-cli.bats: the real Perl Riap stack is missing at $PERL_STACK (CI=true)" >&2
-      return 1
-    fi
-    return 0                            # each test skips
-  fi
+  perl_stack_here || return 0           # each test skips (or fails under CI)
   local xs pport oport ppid opid
   xs=$(perl_xs) || return 1
   pport=$(free_port)
@@ -40,7 +34,7 @@ setup_file() {
 
 
 setup() {
-  [ -f "$BATS_FILE_TMPDIR/our-url" ] || skip "no Perl Riap stack at $PERL_STACK"
+  need_perl_stack
   PERL_URL=$(cat "$BATS_FILE_TMPDIR/perl-url")
   OUR_URL=$(cat "$BATS_FILE_TMPDIR/our-url")
   CLI=$PERL_STACK/bin/perl-riap-cli

@@ -11,25 +11,16 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-  local shared
-  shared=${RIAP_SHARED:-$(cd "$RIAP_REPO/.." && pwd)/shared}
-  export PERL_STACK=$shared/perl
-  if [ ! -x "$PERL_STACK/bin/perl-riap-client" ]; then
-    if [ "${CI:-}" = true ]; then
-      echo "perl-client.bats: the real Perl Riap stack is missing at $PERL_STACK (tools/deps and ../shared are CI's)" >&2
-      return 1
-    fi
-    export PERL_MISSING=1                    # each test skips (setup_file cannot)
-  fi
   export PERL5LIB=$PERL_STACK/lib
   export PRIAP=$RIAP_REPO/t/perl-riap.pl
 }
 
 setup() {
-  [ -z "${PERL_MISSING:-}" ] || skip "no Perl Riap stack at $PERL_STACK"
+  need_perl_stack
   PORT=$(free_port)
   SOCK=$BATS_TEST_TMPDIR/riap.sock
   ROOT=$RIAP_REPO/examples

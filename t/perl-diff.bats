@@ -19,7 +19,7 @@ TREE=$RIAP_REPO/t/difftree
 
 
 setup_file() {
-  [ -d "$PERL_STACK" ] || return 0      # each test skips (or fails under CI)
+  perl_stack_here || return 0           # each test skips (or fails under CI)
   local xs
   xs=$(perl_xs) || return 1
   local pport oport ppid opid
@@ -49,10 +49,7 @@ setup_file() {
 
 
 setup() {
-  if [ ! -d "$PERL_STACK" ]; then
-    [ "${CI:-}" = true ] && fail "the Perl stack is missing ($PERL_STACK): CI must have ../shared/perl"
-    skip "no Perl stack at $PERL_STACK"
-  fi
+  need_perl_stack
   [ -s "$BATS_FILE_TMPDIR/ours.jsonl" ] && [ -s "$BATS_FILE_TMPDIR/perl.jsonl" ] \
     || fail "the corpus was not sent: $(cat "$BATS_FILE_TMPDIR"/*.log 2>/dev/null | tail -20)"
 }

@@ -10,15 +10,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load perl
 
-PERL_STACK=${RIAP_SHARED:-$RIAP_REPO/../shared}/perl   # RIAP_SHARED: where ../shared is
-
-setup() {
-  if [ ! -f "$PERL_STACK/lib/Perinci/Sub/Normalize.pm" ]; then
-    [ "${CI:-}" != true ] || fail "the real Perl Riap stack is missing at $PERL_STACK (CI=true)"
-    skip "no Perl Riap stack at $PERL_STACK"
-  fi
-}
+setup() { need_perl_stack; }
 
 # same ROOT URI FILE: riap-handle's meta of URI (pipe mode) against the
 # Perl normalizer's answer for FILE

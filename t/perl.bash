@@ -1,8 +1,21 @@
-# t/perl.bash: shared by the bats files that start the original Perl server
-# (perl-cli.bats, perl-diff.bats, riap-handle-argv.bats,
-# riap-handle-mount-perl.bats). Load after listen.
+# t/perl.bash: the Perl stack (../shared/perl) for the bats files that use
+# it (perl-cli, perl-client, perl-diff, perl-meta, riap-handle-argv,
+# riap-handle-mount-perl): where it is, whether it is, starting the Perl
+# server and reaping it. Load after listen.
 
 PERL_STACK=${RIAP_SHARED:-$RIAP_REPO/../shared}/perl   # RIAP_SHARED: where ../shared is
+
+# perl_stack_here: 0 when the Perl stack is at $PERL_STACK (a setup_file
+# without it returns 0 at once: each test then calls need_perl_stack)
+perl_stack_here() { [ -x "$PERL_STACK/bin/perl-riap-server" ]; }
+
+# need_perl_stack: in setup or a test: goes on when the Perl stack is
+# there; without it skips, or fails under CI=true (CI always has ../shared)
+need_perl_stack() {
+  perl_stack_here && return 0
+  [ "${CI:-}" != true ] || fail "the real Perl Riap stack is missing at $PERL_STACK (CI=true: CI has ../shared)"
+  skip "no Perl Riap stack at $PERL_STACK"
+}
 
 # wait_port PID PORT: 0 once 127.0.0.1:PORT accepts a connection (60 s at
 # most: the Perl server loads its modules first), 1 if PID died

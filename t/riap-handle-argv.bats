@@ -53,7 +53,7 @@ setup_file() {
     --scoreboard-path "$BATS_FILE_TMPDIR/ours.sb" -- "$HANDLE" "$RIAP_REPO/t/difftree")
   echo "$oport" >"$BATS_FILE_TMPDIR/ours.port"
   wait_port "$opid" "$oport" || { echo "riap-listen did not start: $(cat "$BATS_FILE_TMPDIR/ours.log")" >&2; return 1; }
-  [ -d "$PERL_STACK" ] || return 0      # the comparing tests skip (or fail under CI)
+  perl_stack_here || return 0           # the comparing tests skip (or fail under CI)
   local xs pport ppid
   xs=$(perl_xs) || return 1
   pport=$(free_port)
@@ -68,10 +68,7 @@ setup_file() {
 
 
 need_perl() {
-  if [ ! -d "$PERL_STACK" ]; then
-    [ "${CI:-}" = true ] && fail "the Perl stack is missing ($PERL_STACK): CI must have ../shared/perl"
-    skip "no Perl stack at $PERL_STACK"
-  fi
+  need_perl_stack
   [ -s "$BATS_FILE_TMPDIR/ours.jsonl" ] && [ -s "$BATS_FILE_TMPDIR/perl.jsonl" ] \
     || fail "the corpus was not sent: $(cat "$BATS_FILE_TMPDIR"/*.log 2>/dev/null | tail -20)"
 }

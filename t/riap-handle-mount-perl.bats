@@ -16,14 +16,7 @@ load perl
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-  if [ ! -x "$PERL_STACK/bin/perl-riap-pipe" ]; then
-    if [ "${CI:-}" = true ]; then
-      echo "riap-handle-mount-perl.bats: the real Perl Riap stack is missing at $PERL_STACK (tools/deps and ../shared are CI's)" >&2
-      return 1
-    fi
-    export PERL_MISSING=1                    # each test skips (setup_file cannot)
-    return 0
-  fi
+  perl_stack_here || return 0           # each test skips (or fails under CI)
   local xs pport oport ppid opid
   xs=$(perl_xs) || return 1
   export ROOT=$BATS_FILE_TMPDIR/root
@@ -41,7 +34,7 @@ setup_file() {
   export PERL_PORT=$pport OURS_PORT=$oport OURS_PID=$opid
 }
 
-setup() { [ -z "${PERL_MISSING:-}" ] || skip "no Perl Riap stack at $PERL_STACK"; }
+setup() { need_perl_stack; }
 teardown() { reap_test_pids; }
 
 # ask PORT JSON...: the requests one after the other on one connection to
