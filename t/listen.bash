@@ -7,19 +7,22 @@ RIAP_BUILD=${RIAP_BUILD:-$RIAP_REPO/build}
 LISTEN=$RIAP_BUILD/bin/riap-listen
 HANDLE=$RIAP_BUILD/bin/riap-handle
 
-# reap_test_pids: TERM (then KILL) and wait for every pid listed in
-# $BATS_TEST_TMPDIR/pids, the processes a test started
-reap_test_pids() {
+# reap_pids FILE [TRIES]: TERM (then KILL, after TRIES x 0.05 s, default
+# 50) and wait for every pid listed in FILE
+reap_pids() {
   local pid
-  [ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_TEST_TMPDIR/pids"); do
+  [ -f "$1" ] || return 0
+  for pid in $(cat "$1"); do
     kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq "${2:-50}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
   return 0
 }
+
+# reap_test_pids: the processes a test started ($BATS_TEST_TMPDIR/pids)
+reap_test_pids() { reap_pids "$BATS_TEST_TMPDIR/pids"; }
 
 # free_port: a TCP port on 127.0.0.1 that the kernel just handed out
 free_port() {

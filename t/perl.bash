@@ -49,16 +49,8 @@ perl_xs() {
   echo "$xs"
 }
 
-# reap_file_pids: TERM (then KILL) every pid start() recorded
-reap_file_pids() {
-  local pid
-  [ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-  for pid in $(cat "$BATS_FILE_TMPDIR/pids"); do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  return 0
-}
+# reap_file_pids: every pid start() recorded (5 s each for TERM: the Perl
+# server stops its children first)
+reap_file_pids() { reap_pids "$BATS_FILE_TMPDIR/pids" 100; }
 
 teardown_file() { reap_file_pids; }
