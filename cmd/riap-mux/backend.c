@@ -185,12 +185,13 @@ void backend_fail(struct backend *b, int status, const char *why)
   char answer[160];
   size_t bytes, keep = unsent(b, &bytes);
   long long now = riap_time_monoms(), again;
+  int unstarted = status < 0;
 
   /* not started: what waited for it is refused, else a missing program would hold requests for ever */
   carried[b->slot].len = 0;
   if (bytes && !stralloc_catb(&carried[b->slot], b->conn.out.s + b->conn.out.len - bytes, bytes))
     riap_err_die(111, "out of memory");
-  if (status < 0) { status = 503; why = "Backend unavailable"; }
+  if (unstarted) { status = 503; why = "Backend unavailable"; }
   envelope(answer, sizeof answer, status, why);
   while (b->qlen > keep) {
     struct pending p = *at(b, 0);
@@ -198,6 +199,7 @@ void backend_fail(struct backend *b, int status, const char *why)
     --b->qlen;
     deliver(&p, p.local ? p.local : answer, strlen(p.local ? p.local : answer));
   }
+  pop_locals(b);
   if (b->conn.pid) {
     pid_t pid = b->conn.pid;
     b->conn.pid = 0;              /* reaped by the SIGCHLD handler, not here */
@@ -205,9 +207,10 @@ void backend_fail(struct backend *b, int status, const char *why)
     if (b->pid) kill(pid, status == 504 ? SIGKILL : SIGTERM);
     b->wantout = 0;
   }
-  again = b->started_ms + (long long)(status == 503 && M.restart_delay_ms < 1000 ? 1000 : M.restart_delay_ms);
+  /* a program that cannot start is tried once a second at most, whatever --restart-delay says */
+  again = b->started_ms + (long long)(unstarted && M.restart_delay_ms < 1000 ? 1000 : M.restart_delay_ms);
   b->start_at_ms = again > now ? again : now;
-  if (b->start_at_ms == now && !M.stopping) backend_start(b);
+  if (b->start_at_ms == now && (!M.stopping || b->qlen)) backend_start(b);
 }
 
 void backend_reaped(pid_t pid, int status)
@@ -242,7 +245,7 @@ long long backend_timers(long long now)
         backend_fail(b, 504, why);
       } else if (next < 0 || t < next) next = t;
     }
-    if (!b->conn.pid && !M.stopping) {
+    if (!b->conn.pid && (!M.stopping || b->qlen)) {   /* stopping: only to answer what waits */
       if (b->start_at_ms <= now) backend_start(b);
       if (!b->conn.pid && (next < 0 || b->start_at_ms - now < next)) next = b->start_at_ms - now;
     }

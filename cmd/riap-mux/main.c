@@ -77,7 +77,7 @@ static void client_reading(struct client *c, int on)
 {
   if (on == c->reading || c->conn.rfd < 0) return;
   c->reading = on;
-  watch(c->conn.rfd, (on ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), EV(EV_CLIENT, c->conn.rfd), EPOLL_CTL_MOD);
+  watch(c->conn.rfd, (on ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
 }
 
 void client_answer(struct client *c, const char *line, size_t n)
@@ -102,8 +102,7 @@ static void client_flush(struct client *c)
   if (r > 0 && c->eof && !c->unanswered) { client_close(c); return; }
   if ((r == 0) != c->wantout) {
     c->wantout = r == 0;
-    watch(c->conn.rfd, (c->reading ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), EV(EV_CLIENT, c->conn.rfd),
-          EPOLL_CTL_MOD);
+    watch(c->conn.rfd, (c->reading ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
   }
   if (!c->reading && !c->eof && !M.stopping && c->unanswered < M.max_unanswered
       && riap_client_pending(&c->conn) < (1U << 20)) {
@@ -185,7 +184,7 @@ static void accept_clients(void)
     snprintf(c->conn.endpoint, sizeof c->conn.endpoint, "client fd %d", fd);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) { close(fd); c->conn.rfd = c->conn.wfd = -1; continue; }
     c->reading = 1;
-    watch(fd, EPOLLIN, EV(EV_CLIENT, fd), EPOLL_CTL_ADD);
+    watch(fd, EPOLLIN, CLIENT_EV(c), EPOLL_CTL_ADD);
   }
   if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
     riap_err_warn("unable to accept on %s: %s", addr.text, strerror(errno));
@@ -302,14 +301,16 @@ int main(int argc, char **argv)
     n = epoll_wait(M.epfd, evs, 64, wait < 0 ? -1 : (int)(wait > 86400000 ? 86400000 : wait));
     if (n < 0 && errno != EINTR) riap_err_die(111, "epoll_wait: %s", strerror(errno));
     for (k = 0; k < n; ++k) {
-      unsigned kind = (unsigned)(evs[k].data.u64 >> 32), idx = (unsigned)evs[k].data.u64;
+      unsigned kind = (unsigned)(evs[k].data.u64 >> 56), gen = (unsigned)(evs[k].data.u64 >> 32) & 0xffffff;
+      unsigned idx = (unsigned)evs[k].data.u64;
       switch (kind) {
       case EV_LISTEN: if (!M.stopping) accept_clients(); break;
       case EV_SIGNAL: signals(); break;
       case EV_BACKEND_IN: backend_readable(&M.backends[idx]); break;
       case EV_BACKEND_OUT: backend_flush(&M.backends[idx]); break;
       case EV_CLIENT:
-        if (M.clients[idx].conn.rfd < 0) break;
+        /* an event of a client closed earlier in this batch is not its fd's next client's */
+        if (M.clients[idx].conn.rfd < 0 || (M.clients[idx].gen & 0xffffff) != gen) break;
         if (evs[k].events & (EPOLLHUP | EPOLLERR)) client_close(&M.clients[idx]);   /* gone both ways */
         else if (evs[k].events & EPOLLIN) client_readable(&M.clients[idx]);
         else client_flush(&M.clients[idx]);

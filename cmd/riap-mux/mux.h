@@ -55,9 +55,11 @@ struct mux {
 
 extern struct mux M;
 
-/* epoll data: the kind in the high half, an fd or a backend slot in the low */
+/* epoll data: the kind in the top byte, a client's generation (low 24
+ * bits) below it, an fd or a backend slot in the low half */
 enum { EV_LISTEN = 1, EV_SIGNAL, EV_CLIENT, EV_BACKEND_IN, EV_BACKEND_OUT };
-#define EV(kind, n) (((unsigned long long)(kind) << 32) | (unsigned)(n))
+#define EV(kind, n) (((unsigned long long)(kind) << 56) | (unsigned)(n))
+#define CLIENT_EV(c) (EV(EV_CLIENT, (c)->conn.rfd) | ((unsigned long long)((c)->gen & 0xffffff) << 32))
 
 /* backend.c */
 void backend_start(struct backend *b);
