@@ -3,7 +3,10 @@
  * in the order the requests went in, so the queue's head is whose the next
  * answer is. A backend that ends, or answers nothing for --timeout while
  * requests wait, fails the requests it had been given (502, 504); those it
- * had not been given yet wait for its successor. */
+ * had not been given yet wait for its successor. On SIGHUP each active
+ * backend is replaced: the new one takes new clients at once, the old one
+ * answers what it was given (and what its clients pipeline behind it, for
+ * their order) and then gets EOF on its stdin. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,6 +96,24 @@ static void envelope(char *buf, size_t size, int status, const char *msg)
   snprintf(buf, size, "j[%d,\"%s\"]", status, msg);
 }
 
+/* closes its pipes (a pipe server exits on EOF); reaped by the SIGCHLD handler */
+static void stop_process(struct backend *b, int sig)
+{
+  pid_t pid = b->conn.pid;
+  if (!pid) return;
+  b->conn.pid = 0;
+  riap_client_close(&b->conn, 0);
+  if (sig && b->pid) kill(pid, sig);
+  b->wantout = 0;
+}
+
+static void retire(struct backend *b)
+{
+  stop_process(b, 0);
+  carried[b->slot].len = 0;
+  b->state = BACKEND_UNUSED;
+}
+
 void backend_start(struct backend *b)
 {
   long long now = riap_time_monoms();
@@ -167,6 +188,7 @@ void backend_readable(struct backend *b)
     b->progress_ms = riap_time_monoms();
     deliver(&p, line, n);
     pop_locals(b);
+    if (b->state == BACKEND_RETIRING && !b->qlen) { retire(b); return; }
   }
 }
 
@@ -183,13 +205,13 @@ static size_t unsent(struct backend *b, size_t *bytes)
 void backend_fail(struct backend *b, int status, const char *why)
 {
   char answer[160];
-  size_t bytes, keep = unsent(b, &bytes);
+  size_t bytes, keep = b->state == BACKEND_RETIRING ? 0 : unsent(b, &bytes);
   long long now = riap_time_monoms(), again;
   int unstarted = status < 0;
 
   /* not started: what waited for it is refused, else a missing program would hold requests for ever */
   carried[b->slot].len = 0;
-  if (bytes && !stralloc_catb(&carried[b->slot], b->conn.out.s + b->conn.out.len - bytes, bytes))
+  if (keep && bytes && !stralloc_catb(&carried[b->slot], b->conn.out.s + b->conn.out.len - bytes, bytes))
     riap_err_die(111, "out of memory");
   if (unstarted) { status = 503; why = "Backend unavailable"; }
   envelope(answer, sizeof answer, status, why);
@@ -200,13 +222,8 @@ void backend_fail(struct backend *b, int status, const char *why)
     deliver(&p, p.local ? p.local : answer, strlen(p.local ? p.local : answer));
   }
   pop_locals(b);
-  if (b->conn.pid) {
-    pid_t pid = b->conn.pid;
-    b->conn.pid = 0;              /* reaped by the SIGCHLD handler, not here */
-    riap_client_close(&b->conn, 0);
-    if (b->pid) kill(pid, status == 504 ? SIGKILL : SIGTERM);
-    b->wantout = 0;
-  }
+  stop_process(b, status == 504 ? SIGKILL : SIGTERM);
+  if (b->state == BACKEND_RETIRING) { retire(b); return; }
   /* a program that cannot start is tried once a second at most, whatever --restart-delay says */
   again = b->started_ms + (long long)(unstarted && M.restart_delay_ms < 1000 ? 1000 : M.restart_delay_ms);
   b->start_at_ms = again > now ? again : now;
@@ -217,11 +234,12 @@ void backend_reaped(pid_t pid, int status)
 {
   unsigned i;
   char how[32];
-  for (i = 0; i < M.nbackends; ++i) {
+  for (i = 0; i < M.ntable; ++i) {
     struct backend *b = &M.backends[i];
     if (b->pid != pid) continue;
     b->pid = 0;
     riap_exec_describe(how, sizeof how, status);
+    if (b->state == BACKEND_UNUSED && status == 0) return;   /* replaced, and done */
     if (!M.stopping) riap_err_warn("backend %u (pid %d) %s", i, (int)pid, how);
     if (b->conn.pid == pid) backend_fail(b, 502, "Backend ended before answering");
     return;
@@ -234,8 +252,9 @@ long long backend_timers(long long now)
   long long next = -1, t;
   unsigned i;
   char why[80];
-  for (i = 0; i < M.nbackends; ++i) {
+  for (i = 0; i < M.ntable; ++i) {
     struct backend *b = &M.backends[i];
+    if (b->state == BACKEND_UNUSED) continue;
     if (M.timeout_ms && b->conn.pid && inflight(b)) {
       t = b->progress_ms + (long long)M.timeout_ms - now;
       if (t <= 0) {
@@ -245,7 +264,7 @@ long long backend_timers(long long now)
         backend_fail(b, 504, why);
       } else if (next < 0 || t < next) next = t;
     }
-    if (!b->conn.pid && (!M.stopping || b->qlen)) {   /* stopping: only to answer what waits */
+    if (b->state == BACKEND_ACTIVE && !b->conn.pid && (!M.stopping || b->qlen)) {   /* stopping: only to answer what waits */
       if (b->start_at_ms <= now) backend_start(b);
       if (!b->conn.pid && (next < 0 || b->start_at_ms - now < next)) next = b->start_at_ms - now;
     }
@@ -257,27 +276,68 @@ size_t backend_unanswered(void)
 {
   size_t n = 0;
   unsigned i;
-  for (i = 0; i < M.nbackends; ++i) n += M.backends[i].qlen;
+  for (i = 0; i < M.ntable; ++i) n += M.backends[i].qlen;
   return n;
 }
 
+/* room for two reloads in a row while the replaced backends still answer */
 void backend_init(void)
 {
   unsigned i;
-  carried = calloc(M.nbackends, sizeof *carried);
-  M.backends = calloc(M.nbackends, sizeof *M.backends);
+  M.ntable = M.nbackends * 3;
+  carried = calloc(M.ntable, sizeof *carried);
+  M.backends = calloc(M.ntable, sizeof *M.backends);
   if (!carried || !M.backends) riap_err_die(111, "out of memory");
-  for (i = 0; i < M.nbackends; ++i) {
+  for (i = 0; i < M.ntable; ++i) {
     M.backends[i].slot = (int)i;
+    M.backends[i].state = i < M.nbackends ? BACKEND_ACTIVE : BACKEND_UNUSED;
     riap_conn_init(&M.backends[i].conn);
   }
+}
+
+/* the active backend with the fewest requests waiting */
+struct backend *backend_choose(void)
+{
+  struct backend *best = 0;
+  unsigned i;
+  for (i = 0; i < M.ntable; ++i) {
+    struct backend *b = &M.backends[i];
+    if (b->state == BACKEND_ACTIVE && (!best || b->qlen < best->qlen)) best = b;
+  }
+  return best;
+}
+
+void backend_reload(void)
+{
+  unsigned i, j = 0, unused = 0, started = 0;
+  for (i = 0; i < M.ntable; ++i) unused += M.backends[i].state == BACKEND_UNUSED;
+  if (unused < M.nbackends) {
+    riap_err_warn("SIGHUP ignored: the backends replaced before are still answering");
+    return;
+  }
+  for (i = 0; i < M.ntable; ++i) {
+    struct backend *old = &M.backends[i], *b;
+    if (old->state != BACKEND_ACTIVE || old->slot < 0) continue;
+    if (!old->conn.pid) { backend_start(old); ++started; continue; }   /* not running: started now, with what waits */
+    while (M.backends[j].state != BACKEND_UNUSED) ++j;
+    b = &M.backends[j];
+    b->state = BACKEND_ACTIVE;
+    b->slot = -1;                 /* not replaced again in this loop */
+    old->state = BACKEND_RETIRING;
+    if (!old->qlen) retire(old);
+    ++started;
+  }
+  for (i = 0; i < M.ntable; ++i)
+    if (M.backends[i].slot < 0) { M.backends[i].slot = (int)i; backend_start(&M.backends[i]); }
+  riap_err_info("SIGHUP: %u new backend%s started; the replaced end once they have answered", started,
+                started == 1 ? "" : "s");
 }
 
 /* at the end: each backend's stdin closed, then 5 s for it to exit */
 void backend_stop_all(void)
 {
   unsigned i;
-  for (i = 0; i < M.nbackends; ++i) {
+  for (i = 0; i < M.ntable; ++i) {
     struct backend *b = &M.backends[i];
     if (b->conn.pid && !riap_client_close(&b->conn, 5000))
       riap_err_warn("backend %u: %s", i, b->conn.msg);

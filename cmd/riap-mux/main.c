@@ -114,13 +114,8 @@ static void client_flush(struct client *c)
 
 static struct backend *choose(struct client *c)
 {
-  struct backend *best;
-  unsigned i;
   if (c->unanswered) return c->backend;  /* its answers must come back in order */
-  best = &M.backends[0];
-  for (i = 1; i < M.nbackends; ++i)
-    if (M.backends[i].qlen < best->qlen) best = &M.backends[i];
-  return best;
+  return backend_choose();
 }
 
 static const char bad_line[] = "j[400,\"Invalid request line, use j<json>\"]";
@@ -210,6 +205,7 @@ static void signals(void)
   pid_t pid;
   while (read(sigfd, &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop();
+    else if (si.ssi_signo == SIGHUP && !M.stopping) backend_reload();
   }
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) backend_reaped(pid, status);
 }
@@ -221,6 +217,7 @@ static void setup_signals(void)
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &set, 0) < 0 || (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
     riap_err_die(111, "unable to set up signals: %s", strerror(errno));
   signal(SIGPIPE, SIG_IGN);

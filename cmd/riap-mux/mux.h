@@ -15,8 +15,11 @@ struct pending {
   const char *local;            /* an answer of ours (a refused line), sent in turn; not sent to the backend */
 };
 
+enum backend_state { BACKEND_UNUSED, BACKEND_ACTIVE, BACKEND_RETIRING };
+
 struct backend {
-  int slot;
+  int slot;                     /* its index in M.backends (and in epoll data) */
+  enum backend_state state;     /* retiring: takes no new client, ends once it has answered */
   struct riap_conn conn;        /* pid 0 while not running */
   pid_t pid;                    /* the running child, also after its pipes are closed, until reaped */
   struct pending *q;            /* ring of requests without an answer yet */
@@ -42,8 +45,8 @@ struct client {
 struct mux {
   int epfd;
   struct riap_url url;          /* pipe: the backend program and its arguments */
-  struct backend *backends;
-  unsigned nbackends;
+  struct backend *backends;     /* table of ntable: nbackends active, the rest retiring or unused */
+  unsigned nbackends, ntable;
   struct client *clients;       /* indexed by fd */
   size_t nclients;
   unsigned long timeout_ms;     /* 0: none */
@@ -73,6 +76,8 @@ long long backend_timers(long long now);
 size_t backend_unanswered(void);
 void backend_stop_all(void);
 void backend_init(void);
+void backend_reload(void);
+struct backend *backend_choose(void);
 
 /* main.c */
 void client_answer(struct client *c, const char *line, size_t n);
