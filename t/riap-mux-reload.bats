@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# riap-mux SIGHUP: the backends are replaced without failing a request
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+load listen
+
+MUX=$RIAP_BUILD/bin/riap-mux
+RIAP=$RIAP_BUILD/bin/riap
+
+setup() {
+  T=$BATS_TEST_TMPDIR
+  # a pipe server that names itself in each answer; "slow" requests take 2 s
+  cat >"$T/who" <<'EOF'
+#!/usr/bin/perl
+$| = 1;
+while (my $l = <STDIN>) {
+  sleep 2 if $l =~ /slow/;
+  print "j[200,\"OK\",$$]\r\n";
+}
+EOF
+  chmod +x "$T/who"
+}
+
+teardown() { reap_test_pids; }
+
+# mux OPTS... ADDRESS PROGRAM...: starts riap-mux, waits until it listens; sets MPID
+mux() {
+  "$MUX" --notification-fd 3 "$@" 3>"$T/ready" 2>>"$T/err" &
+  MPID=$!
+  echo "$MPID" >>"$T/pids"
+  wait_for "riap-mux ready" 10 test -s "$T/ready"
+}
+
+backends() { pgrep -P "$MPID" | sort; }
+have_backend() { [ -n "$(backends)" ]; }
+have_new_backend() { [ -n "$(backends | grep -vx "$old")" ]; }
+old_gone() { ! kill -0 "$old" 2>/dev/null; }
+lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+
+@test "SIGHUP under pipelined load: every request answered in order, a new backend, the old one gone" {
+  mux "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
+  wait_for "a backend" 10 have_backend
+  old=$(backends)
+  for i in $(seq 1 1500); do echo "{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":$i,\"b\":1}}"; done >"$T/req"
+  "$RIAP" --stdin --window 16 --compact "riap+unix:$T/m.sock//" <"$T/req" >"$T/out" 2>"$T/cerr" &
+  CPID=$!
+  echo "$CPID" >>"$T/pids"
+  wait_for "100 answers" 60 lines_at_least "$T/out" 100
+  kill -HUP "$MPID"
+  wait_for "a new backend" 10 have_new_backend
+  wait "$CPID"
+  [ "$(wc -l <"$T/out")" -eq 1500 ]
+  run jq -s '[.[] | select(.[0] != 200)] | length' "$T/out"
+  assert_output 0
+  run jq -s '[.[] | .[2]] == [range(1; 1501)]' "$T/out"
+  assert_output true
+  wait_for "the old backend gone" 10 old_gone
+  grep -q 'SIGHUP: 1 new backend started' "$T/err"
+}
+
+@test "SIGHUP while a slow call runs: it is answered by the old backend, a new client by the new one at once" {
+  mux "unix:$T/m.sock" "$T/who"
+  wait_for "a backend" 10 have_backend
+  old=$(backends)
+  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
+  SPID=$!
+  echo "$SPID" >>"$T/pids"
+  sleep 0.3
+  kill -HUP "$MPID"
+  wait_for "a new backend" 10 have_new_backend
+  new=$(backends | grep -vx "$old")
+  run "$RIAP" --raw --compact call "riap+unix:$T/m.sock//fast"
+  assert_success
+  assert_equal "$(jq '.[2]' <<<"$output")" "$new"
+  [ ! -s "$T/slow" ]          # the slow one is still running: the new client did not wait for it
+  wait "$SPID"
+  assert_equal "$(jq '.[2]' "$T/slow")" "$old"
+  wait_for "the old backend gone" 10 old_gone
+}
+
+@test "SIGTERM with a replaced backend still answering: its answer is written, then riap-mux exits 0" {
+  mux "unix:$T/m.sock" "$T/who"
+  wait_for "a backend" 10 have_backend
+  old=$(backends)
+  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
+  SPID=$!
+  echo "$SPID" >>"$T/pids"
+  sleep 0.3
+  kill -HUP "$MPID"
+  wait_for "a new backend" 10 have_new_backend
+  kill -TERM "$MPID"
+  wait "$MPID"
+  wait "$SPID"
+  assert_equal "$(jq '.[0]' "$T/slow")" 200
+  assert_equal "$(jq '.[2]' "$T/slow")" "$old"
+  [ ! -e "$T/m.sock" ]
+}
