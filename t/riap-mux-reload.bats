@@ -96,3 +96,26 @@ lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
   assert_equal "$(jq '.[2]' "$T/slow")" "$old"
   [ ! -e "$T/m.sock" ]
 }
+
+@test "out of fds: accepting pauses (one warning, no spin) and the waiting client is served once one leaves" {
+  prlimit --nofile=12:12 "$MUX" --notification-fd 3 "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples" \
+    3>"$T/ready" 2>>"$T/err" &
+  MPID=$!
+  echo "$MPID" >>"$T/pids"
+  wait_for "riap-mux ready" 10 test -s "$T/ready"
+  for i in $(seq 10); do
+    perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die; sleep 30' "$T/m.sock" &
+    echo $! >>"$T/pids"
+    echo $! >>"$T/holders"
+  done
+  wait_for "the fd limit reached" 10 grep -q "Too many open files; trying again every 100 ms" "$T/err"
+  "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" <<<'{"action":"info","uri":"/Math/mult"}' >"$T/late" &
+  echo $! >>"$T/pids"
+  sleep 1
+  [ ! -s "$T/late" ]
+  ticks=$(awk '{print $14 + $15}' "/proc/$MPID/stat")
+  [ "$ticks" -lt 50 ]              # 1 s of waiting took < 0.5 s of CPU: no spin
+  reap_pids "$T/holders" || true
+  wait_for "the late client served" 10 grep -q '^\[200,' "$T/late"
+  [ "$(grep -c "trying again" "$T/err")" -eq 1 ]
+}

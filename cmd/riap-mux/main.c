@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <errmsg.h>
 #include "riap_err.h"
+#include "riap_exec.h"
 #include "riap_opt.h"
 #include "riap_sock.h"
 #include "riap_time.h"
@@ -48,7 +50,11 @@ static const char usage_text[] =
   "See riap-mux(8).\n";
 
 struct mux M;
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_WARN_MS 10000      /* one warning in this time while accepting fails */
+
 static int listenfd = -1, sigfd = -1, notify_fd = -1;
+static long long accept_at_ms;    /* accepting paused (out of fds) until then; 0: not paused */
 static struct riap_sockaddr addr;
 static int *dirty;                /* clients with answers to write */
 static size_t ndirty;
@@ -181,8 +187,28 @@ static void accept_clients(void)
     c->reading = 1;
     watch(fd, EPOLLIN, CLIENT_EV(c), EPOLL_CTL_ADD);
   }
-  if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+  if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+    /* the connection stays queued: leave it there a while rather than spin on it */
+    static long long warned_ms = -ACCEPT_WARN_MS;
+    long long now = riap_time_monoms();
+    if (now - warned_ms >= ACCEPT_WARN_MS) {
+      riap_err_warn("unable to accept on %s: %s; trying again every %d ms", addr.text, strerror(errno), ACCEPT_PAUSE_MS);
+      warned_ms = now;
+    }
+    watch(listenfd, 0, 0, EPOLL_CTL_DEL);
+    accept_at_ms = now + ACCEPT_PAUSE_MS;
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
     riap_err_warn("unable to accept on %s: %s", addr.text, strerror(errno));
+}
+
+/* returns the ms until accepting resumes, -1 when it is not paused */
+static long long accept_timer(long long now)
+{
+  if (!accept_at_ms || M.stopping) return -1;
+  if (now < accept_at_ms) return accept_at_ms - now;
+  accept_at_ms = 0;
+  watch(listenfd, EPOLLIN, EV(EV_LISTEN, 0), EPOLL_CTL_ADD);
+  return -1;
 }
 
 /* --- signals */
@@ -221,6 +247,24 @@ static void setup_signals(void)
   if (sigprocmask(SIG_BLOCK, &set, 0) < 0 || (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
     riap_err_die(111, "unable to set up signals: %s", strerror(errno));
   signal(SIGPIPE, SIG_IGN);
+}
+
+/* fds left open by whoever started us are not ours to use, and count against the limit */
+static void close_inherited(void)
+{
+  int fd;
+  for (fd = 3; fd < notify_fd; ++fd) close(fd);
+  riap_exec_closefrom(notify_fd >= 3 ? (unsigned)notify_fd + 1 : 3);
+}
+
+/* every worker of every listener may hold a connection: as many fds as allowed */
+static void raise_fd_limit(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
 }
 
 /* --- options */
@@ -274,7 +318,9 @@ int main(int argc, char **argv)
   unsigned i;
   errmsg_iam("riap-mux");
   options(argc, argv);
+  close_inherited();
   setup_signals();
+  raise_fd_limit();
   if ((M.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) riap_err_die(111, "epoll_create1: %s", strerror(errno));
   if ((listenfd = riap_sock_bind(&addr, 1024)) < 0)
     riap_err_die(111, "unable to bind %s: %s", addr.text, strerror(errno));
@@ -288,8 +334,9 @@ int main(int argc, char **argv)
   }
   for (;;) {
     struct epoll_event evs[64];
-    long long wait = backend_timers(riap_time_monoms());
+    long long now = riap_time_monoms(), wait = backend_timers(now), acc = accept_timer(now);
     int n, k;
+    if (acc >= 0 && (wait < 0 || acc < wait)) wait = acc;
     if (M.stopping && !backend_unanswered() && !ndirty) {
       size_t j, busy = 0;
       for (j = 0; j < M.nclients; ++j) busy += M.clients[j].conn.rfd >= 0 && riap_client_pending(&M.clients[j].conn);
