@@ -312,6 +312,29 @@ many_clients() { # many_clients N CLIENTS REQUESTS
   pid_gone "$b" || fail "backend $b still running"
 }
 
+@test "TERM while the backend waits to be restarted: its successor answers what was taken, then riap-mux exits 0" {
+  local first client
+  mux -r 3 -- "$T/fake" once
+  first=$(backends)
+  printf 'j{"k":1}\r\n' >"$T/req"
+  run -0 ask "$T/req"
+  holds "length == 1 and .[0][2].pid == $first" "$output"
+  wait_for "the backend to end" 10 pid_gone "$first"
+  # one write: the 400 for the first line comes once riap-mux has read the
+  # whole write, so the second line was taken (and waits for a backend)
+  { printf 'x\r\n'; printf 'j{"k":2}\r\n'; } >"$T/req"
+  "$T/client" "$SOCK" keep 60 <"$T/req" >"$T/out" 3>&- &
+  client=$!
+  echo "$client" >>"$T/pids"
+  wait_for "the 400" 10 grep -q '^j\[400' "$T/out"
+  kill -TERM "$MPID"
+  wait_for "riap-mux to exit" 30 pid_gone "$MPID"
+  run wait "$MPID"
+  [ "$status" = 0 ] || fail "riap-mux exited $status: $(cat "$T/err")"
+  wait "$client" || fail "client exited $?"
+  holds "length == 2 and .[0][0] == 400 and .[1][0] == 200 and .[1][2].pid != $first" "$(answers "$T/out")"
+}
+
 @test "usage errors exit 100 with a fatal line and the usage" {
   local args
   for args in "" "unix:$BATS_TEST_TMPDIR/x.sock" "nowhere prog" "-n 0 unix:/tmp/x prog" "--bogus unix:/tmp/x prog" \
