@@ -279,6 +279,22 @@ many_clients() { # many_clients N CLIENTS REQUESTS
   holds 'length == 2 and .[0][0] == 200 and .[0][2].slept == 1 and .[1][2] == 20' "$output"
 }
 
+# cpu: riap-mux's CPU time so far, in clock ticks (user and system)
+cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
+
+@test "a half-closed client waiting for a slow answer does not make riap-mux spin on its end of file" {
+  local before after
+  mux -- "$HANDLE" "$EXAMPLES"
+  sleep_req 3 >"$T/req"
+  before=$(cpu)
+  run -0 "$T/client" "$SOCK" shut 60 <"$T/req"
+  after=$(cpu)
+  holds 'length == 1 and .[0][0] == 200' "$(sed 's/^j//; s/\r$//' <<<"$output")"
+  # waiting costs nothing; a level-triggered end of file kept watched wakes
+  # riap-mux again and again for the 3 s (a whole core, or what load leaves)
+  [ $((after - before)) -lt 30 ] || fail "riap-mux used $((after - before)) ticks of CPU while the answer was on its way"
+}
+
 @test "a client gone: its answers are dropped, and a client on its reused fd gets only its own" {
   local base
   mux -- "$HANDLE" "$EXAMPLES"
