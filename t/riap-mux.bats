@@ -5,8 +5,8 @@
 # backend (502), a missing program (503) and a hung backend (504) itself;
 # TERM drains what was taken. The backend is riap-handle serving examples/,
 # or t's fake (written per test) where a backend must hang, die or log.
-# Clients: socat (half-closes after its input), or a small Perl client where
-# a test needs to keep the connection open or drop it.
+# The client: a small Perl program (written per test) that sends its input
+# in one write, then half-closes, keeps its side open or drops it.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -17,7 +17,6 @@ MUX=$RIAP_BUILD/bin/riap-mux
 EXAMPLES=$RIAP_REPO/examples
 
 setup() {
-  command -v socat >/dev/null || fail "socat is needed (apt-get install socat)"
   T=$BATS_TEST_TMPDIR
   SOCK=$T/m.sock
   # the fake backend: answers each line [200,"OK",{"pid","n","req"}]; a
@@ -43,8 +42,8 @@ while (my $l = <STDIN>) {
 }
 EOF
   chmod +x "$T/fake"
-  # the Perl client: client SOCK MODE SECS [LINES] <REQUESTS: writes
-  # REQUESTS in one write, then MODE shut (half-close), keep (nothing) or
+  # the Perl client: client ADDRESS MODE SECS [LINES] <REQUESTS: connects
+  # to ADDRESS (a Unix socket's path, or host:port), writes REQUESTS in one write, then MODE shut (half-close), keep (nothing) or
   # close (gone at once); prints what it reads, as it reads it, until EOF or
   # LINES lines (exit 0), or until SECS pass (exit 2)
   cat >"$T/client" <<'EOF'
@@ -53,8 +52,14 @@ use strict; use warnings; use Socket;
 my ($sock, $mode, $secs, $want) = @ARGV;
 $SIG{PIPE} = 'IGNORE';
 $| = 1;
-socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
-connect($s, sockaddr_un($sock)) or die "connect $sock: $!\n";
+my $s;
+if (my ($host, $port) = $sock =~ /^([\d.]+):(\d+)\z/) {
+  socket($s, PF_INET, SOCK_STREAM, 0) or die "socket: $!\n";
+  connect($s, sockaddr_in($port, inet_aton($host))) or die "connect $sock: $!\n";
+} else {
+  socket($s, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
+  connect($s, sockaddr_un($sock)) or die "connect $sock: $!\n";
+}
 my $req = do { local $/; <STDIN> } // '';
 syswrite($s, $req) == length $req or die "write: $!\n";
 if ($mode eq 'close') { close $s; exit 0 }
@@ -100,11 +105,12 @@ mult() { printf 'j{"action":"call","uri":"/Fast/mult","args":{"a":%s,"b":%s}}\r\
 # sleep_req SECS: the request line calling /Util/sleep
 sleep_req() { printf 'j{"action":"call","uri":"/Util/sleep","args":{"secs":%s}}\r\n' "$1"; }
 
-# ask FILE: sends FILE's request lines on one connection (socat: half-close
-# after them) and prints the answers' JSON, one a line
+# ask FILE [ADDRESS]: sends FILE's request lines on one connection to
+# ADDRESS (default $SOCK), half-closes, and prints the answers' JSON, one a
+# line, once the server has closed
 ask() {
   local out
-  out=$(timeout 60 socat -t 60 - "UNIX-CONNECT:$SOCK" <"$1" 3>&-) || { echo "socat failed: $?" >&2; return 1; }
+  out=$("$T/client" "${2:-$SOCK}" shut 60 <"$1" 3>&-) || { echo "no end of file from the server: $out" >&2; return 1; }
   sed 's/^j//; s/\r$//' <<<"$out"
 }
 
@@ -132,10 +138,10 @@ many_clients() { # many_clients N CLIENTS REQUESTS
     for i in $(seq 0 $((nr - 1))); do mult $((c * 1000 + i)) 7; done >"$T/req.$c"
   done
   for c in $(seq "$nc"); do
-    timeout 120 socat -t 120 - "UNIX-CONNECT:$SOCK" <"$T/req.$c" >"$T/out.$c" 3>&- &
+    "$T/client" "$SOCK" shut 120 <"$T/req.$c" >"$T/out.$c" 3>&- &
     pids+=($!)
   done
-  for c in $(seq "$nc"); do wait "${pids[$((c - 1))]}" || fail "client $c: socat exited $?"; done
+  for c in $(seq "$nc"); do wait "${pids[$((c - 1))]}" || fail "client $c exited $?"; done
   for c in $(seq "$nc"); do
     holds "length == $nr and all(.[0] == 200) and map(.[2]) == [range($nr) | ($c * 1000 + .) * 7]" \
       "$(answers "$T/out.$c")"
@@ -178,14 +184,14 @@ many_clients() { # many_clients N CLIENTS REQUESTS
   mux -- "$HANDLE" "$EXAMPLES"
   old=$(backends)
   { sleep_req 3; mult 2 3; } >"$T/req"
-  timeout 60 socat -t 60 - "UNIX-CONNECT:$SOCK" <"$T/req" >"$T/out" 3>&- &
+  "$T/client" "$SOCK" shut 60 <"$T/req" >"$T/out" 3>&- &
   echo $! >>"$T/pids"
   local client=$!
   wait_for "the sleep call to run" 20 bash -c "pgrep -P $old -f Util/sleep >/dev/null"
   fn=$(function_of "$old" Util/sleep)
   forget_function "$fn"
   kill -KILL "$old"
-  wait "$client" || fail "socat exited $?"
+  wait "$client" || fail "the client exited $?"
   holds 'length == 2 and all(. == [502, "Backend ended before answering"])' "$(answers "$T/out")"
   { mult 6 7; mult 8 9; } >"$T/req2"
   run -0 ask "$T/req2"
@@ -314,7 +320,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
   mux -- "$HANDLE" "$EXAMPLES"
   b=$(backends)
   { sleep_req 1; mult 2 21; mult 3 3; } >"$T/req"
-  timeout 60 socat -t 60 - "UNIX-CONNECT:$SOCK" <"$T/req" >"$T/out" 3>&- &
+  "$T/client" "$SOCK" shut 60 <"$T/req" >"$T/out" 3>&- &
   client=$!
   echo "$client" >>"$T/pids"
   wait_for "the sleep call to run" 20 bash -c "pgrep -P $b -f Util/sleep >/dev/null"
@@ -323,7 +329,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
   wait_for "riap-mux to exit" 30 pid_gone "$MPID"
   run wait "$MPID"
   [ "$status" = 0 ] || fail "riap-mux exited $status: $(cat "$T/err")"
-  wait "$client" || fail "socat exited $?"
+  wait "$client" || fail "the client exited $?"
   holds 'length == 3 and all(.[0] == 200) and .[0][2].slept == 1 and .[1][2] == 42 and .[2][2] == 9' "$(answers "$T/out")"
   pid_gone "$b" || fail "backend $b still running"
 }
@@ -385,8 +391,8 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
   "$MUX" --notification-fd 3 "127.0.0.1:$port" "$T/fake" 3>"$T/ready" 2>>"$T/err" &
   echo $! >>"$T/pids"
   wait_for "riap-mux on TCP" 10 test -s "$T/ready"
-  run -0 bash -c "timeout 30 socat -t 30 - TCP:127.0.0.1:$port <'$T/req'"
-  [[ "$output" == 'j[200,"OK",'* ]] || fail "over TCP: $output"
+  run -0 ask "$T/req" "127.0.0.1:$port"
+  holds 'length == 1 and .[0][0] == 200' "$output"
   run -111 "$MUX" "127.0.0.1:$port" "$T/fake"
   assert_output --partial "riap-mux: fatal: unable to bind"
 }
@@ -407,7 +413,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
     printf 'j{"action":"info","uri":"/M/mult"}\r\n'
     printf 'j{"action":"meta","uri":"/M/mult"}\r\n'
   } >"$T/req"
-  run -0 bash -c "timeout 60 socat -t 60 - TCP:127.0.0.1:$port <'$T/req' | sed 's/^j//; s/\r$//'"
+  run -0 ask "$T/req" "127.0.0.1:$port"
   holds 'length == 5 and all(.[0] == 200)' "$output"
   holds '.[0][2] == 42' "$output"
   holds '(.[1][2] | sort) == ["$PI", "div", "mult"]' "$output"
@@ -418,7 +424,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
   # same backend answers them all
   for i in 1 2 3 4; do      # (not run: it sets i)
     printf 'j{"action":"call","uri":"/M/mult","args":{"a":%d,"b":2}}\r\n' "$i" >"$T/req"
-    out=$(timeout 60 socat -t 60 - "TCP:127.0.0.1:$port" <"$T/req" | sed 's/^j//; s/\r$//')
+    out=$(ask "$T/req" "127.0.0.1:$port") || fail "request $i: $out"
     holds "length == 1 and .[0][0] == 200 and .[0][2] == $((i * 2))" "$out"
   done
   [ "$(backends)" = "$b" ] || fail "the backend changed: $b -> $(backends)"
