@@ -227,3 +227,29 @@ idle_workers() {
   run ps -o stat= --ppid "$(workers "$pid")"
   [[ "$output" != *Z* ]] || fail "a zombie under the worker: $output"
 }
+
+@test "riap-mux: one Perl pipe server shared through a riap+unix mount answers, and a new one after it is killed" {
+  local t=$BATS_TEST_TMPDIR mux old new port
+  # ROOT/Perinci/Examples.mount.json: /Perinci/Examples/ is riap-mux's, its uris unchanged
+  mkdir -p "$t/root/Perinci"
+  printf '{"url":"riap+unix:%s//Perinci/Examples/","prefix":"/Perinci/Examples/"}\n' "$t/m.sock" \
+    >"$t/root/Perinci/Examples.mount.json"
+  "$RIAP_BUILD/bin/riap-mux" --notification-fd 3 "unix:$t/m.sock" "$PERL_STACK/bin/perl-riap-pipe" Perinci::Examples \
+    3>"$t/mux.ready" 2>"$t/mux.err" &
+  mux=$!
+  echo "$mux" >>"$t/pids"
+  wait_for "riap-mux ready" 10 test -s "$t/mux.ready"
+  port=$(free_port)
+  ROOT=$t/root RIAP_ALLOW_ROOT=1 listen -p "127.0.0.1:$port" --start-servers 1
+  run -0 ask "$port" '{"action":"call","uri":"/Perinci/Examples/sum","args":{"array":[1,2,3]}}'
+  jq -e '.[0] == 200 and .[2] == 6' <<<"$output" >/dev/null || fail "call: $output $(cat "$t/mux.err")"
+  old=$(pgrep -P "$mux" -f perl-riap-pipe)
+  [ -n "$old" ] || fail "no Perl backend under riap-mux $mux"
+  kill -KILL "$old"
+  # riap-mux starts its successor once it has seen it die
+  wait_for "a new Perl backend" 30 bash -c "p=\$(pgrep -P $mux -f perl-riap-pipe) && [ \"\$p\" != $old ]"
+  new=$(pgrep -P "$mux" -f perl-riap-pipe)
+  run -0 ask "$port" '{"action":"call","uri":"/Perinci/Examples/sum","args":{"array":[1,2,3]}}'
+  jq -e '.[0] == 200 and .[2] == 6' <<<"$output" >/dev/null || fail "after the kill: $output $(cat "$t/mux.err")"
+  [ "$(pgrep -P "$mux" -f perl-riap-pipe)" = "$new" ] || fail "the backend changed again: $new -> $(pgrep -P "$mux" -f perl-riap-pipe)"
+}

@@ -202,6 +202,13 @@ static size_t unsent(struct backend *b, size_t *bytes)
   return k;
 }
 
+/* a stopped backend is started again, also after TERM while requests it
+ * holds wait for it: riap-mux exits once they are answered */
+static int wanted(const struct backend *b)
+{
+  return !M.stopping || b->qlen;
+}
+
 void backend_fail(struct backend *b, int status, const char *why)
 {
   char answer[160];
@@ -227,7 +234,7 @@ void backend_fail(struct backend *b, int status, const char *why)
   /* a program that cannot start is tried once a second at most, whatever --restart-delay says */
   again = b->started_ms + (long long)(unstarted && M.restart_delay_ms < 1000 ? 1000 : M.restart_delay_ms);
   b->start_at_ms = again > now ? again : now;
-  if (b->start_at_ms == now && (!M.stopping || b->qlen)) backend_start(b);
+  if (b->start_at_ms == now && wanted(b)) backend_start(b);
 }
 
 void backend_reaped(pid_t pid, int status)
@@ -264,7 +271,7 @@ long long backend_timers(long long now)
         backend_fail(b, 504, why);
       } else if (next < 0 || t < next) next = t;
     }
-    if (b->state == BACKEND_ACTIVE && !b->conn.pid && (!M.stopping || b->qlen)) {   /* stopping: only to answer what waits */
+    if (b->state == BACKEND_ACTIVE && !b->conn.pid && wanted(b)) {
       if (b->start_at_ms <= now) backend_start(b);
       if (!b->conn.pid && (next < 0 || b->start_at_ms - now < next)) next = b->start_at_ms - now;
     }

@@ -158,6 +158,7 @@ static void client_readable(struct client *c)
   }
   if (touched) backend_flush(touched);
   if (c->eof && !c->unanswered && !riap_client_pending(&c->conn)) { client_close(c); return; }
+  if (c->eof) client_reading(c, 0);   /* an end of file stays readable: watched, it would wake us for ever */
   client_flush(c);
 }
 
