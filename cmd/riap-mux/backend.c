@@ -248,6 +248,8 @@ void backend_reaped(pid_t pid, int status)
     riap_exec_describe(how, sizeof how, status);
     if (b->state == BACKEND_UNUSED && status == 0) return;   /* replaced, and done */
     if (!M.stopping) riap_err_warn("backend %u (pid %d) %s", i, (int)pid, how);
+    if (b->conn.pid != pid) return;
+    backend_readable(b);          /* the answers it wrote before it ended are in the pipe still */
     if (b->conn.pid == pid) backend_fail(b, 502, "Backend ended before answering");
     return;
   }
