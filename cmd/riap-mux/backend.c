@@ -172,13 +172,13 @@ void backend_readable(struct backend *b)
   while (b->conn.pid && (r = riap_client_getline(&b->conn, &line, &n)) != 0) {
     struct pending p;
     if (r < 0) {
-      riap_err_warn("backend %d (pid %d): %s", b->slot, (int)b->pid, b->conn.msg);
+      riap_err_warn("backend %d (pid %d): %s", b->slot, (int)b->conn.pid, b->conn.msg);
       backend_fail(b, 502, "Backend ended before answering");
       return;
     }
     pop_locals(b);
     if (!b->qlen) {
-      riap_err_warn("backend %d (pid %d) answered no request: stopping it", b->slot, (int)b->pid);
+      riap_err_warn("backend %d (pid %d) answered no request: stopping it", b->slot, (int)b->conn.pid);
       backend_fail(b, 502, "Backend answered out of turn");
       return;
     }
