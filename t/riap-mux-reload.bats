@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# riap-mux SIGHUP: the backends are replaced without failing a request
+# riap-mux: SIGHUP replaces the backends without failing a request; out of
+# fds, accepting pauses instead of spinning
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -38,6 +39,21 @@ have_new_backend() { [ -n "$(backends | grep -vx "$old")" ]; }
 old_gone() { ! kill -0 "$old" 2>/dev/null; }
 lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 
+# slow_call_then_hup: riap-mux in front of "who", a slow call sent (its
+# answer to $T/slow, its client SPID), then SIGHUP; returns once the new
+# backend runs, with the old one's pid in old
+slow_call_then_hup() {
+  mux "unix:$T/m.sock" "$T/who"
+  wait_for "a backend" 10 have_backend
+  old=$(backends)
+  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
+  SPID=$!
+  echo "$SPID" >>"$T/pids"
+  sleep 0.3
+  kill -HUP "$MPID"
+  wait_for "a new backend" 10 have_new_backend
+}
+
 @test "SIGHUP under pipelined load: every request answered in order, a new backend, the old one gone" {
   mux "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
   wait_for "a backend" 10 have_backend
@@ -60,15 +76,7 @@ lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 }
 
 @test "SIGHUP while a slow call runs: it is answered by the old backend, a new client by the new one at once" {
-  mux "unix:$T/m.sock" "$T/who"
-  wait_for "a backend" 10 have_backend
-  old=$(backends)
-  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
-  SPID=$!
-  echo "$SPID" >>"$T/pids"
-  sleep 0.3
-  kill -HUP "$MPID"
-  wait_for "a new backend" 10 have_new_backend
+  slow_call_then_hup
   new=$(backends | grep -vx "$old")
   run "$RIAP" --raw --compact call "riap+unix:$T/m.sock//fast"
   assert_success
@@ -80,15 +88,7 @@ lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 }
 
 @test "SIGTERM with a replaced backend still answering: its answer is written, then riap-mux exits 0" {
-  mux "unix:$T/m.sock" "$T/who"
-  wait_for "a backend" 10 have_backend
-  old=$(backends)
-  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
-  SPID=$!
-  echo "$SPID" >>"$T/pids"
-  sleep 0.3
-  kill -HUP "$MPID"
-  wait_for "a new backend" 10 have_new_backend
+  slow_call_then_hup
   kill -TERM "$MPID"
   wait "$MPID"
   wait "$SPID"
