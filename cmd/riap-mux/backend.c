@@ -21,23 +21,19 @@
 
 static stralloc *carried;       /* per backend: request bytes its predecessor never read */
 
-static void watch(int fd, unsigned events, unsigned long long data, int op)
-{
-  struct epoll_event ev = { .events = events, .data.u64 = data };
-  if (epoll_ctl(M.epfd, op, fd, &ev) < 0 && op != EPOLL_CTL_DEL)
-    riap_err_die(111, "unable to watch a backend pipe: %s", strerror(errno));
-}
-
 static struct pending *at(struct backend *b, size_t i)
 {
   return &b->q[(b->qhead + i) % b->qcap];
 }
 
-static size_t inflight(struct backend *b)
+/* takes the head of q */
+static struct pending pop(struct backend *b)
 {
-  size_t i, n = 0;
-  for (i = 0; i < b->qlen; ++i) n += !at(b, i)->local;
-  return n;
+  struct pending p = *at(b, 0);
+  b->qhead = (b->qhead + 1) % b->qcap;
+  --b->qlen;
+  b->inflight -= !p.local;
+  return p;
 }
 
 static int push(struct backend *b, struct client *c, size_t len, const char *local)
@@ -53,7 +49,7 @@ static int push(struct backend *b, struct client *c, size_t len, const char *loc
     b->qcap = ncap;
     b->qhead = 0;
   }
-  if (!local && !inflight(b)) b->progress_ms = riap_time_monoms();
+  if (!local && !b->inflight++) b->progress_ms = riap_time_monoms();
   p = at(b, b->qlen++);
   p->client = (int)(c->conn.rfd);
   p->gen = c->gen;
@@ -84,9 +80,7 @@ static void deliver(const struct pending *p, const char *line, size_t n)
 static void pop_locals(struct backend *b)
 {
   while (b->qlen && at(b, 0)->local) {
-    struct pending p = *at(b, 0);
-    b->qhead = (b->qhead + 1) % b->qcap;
-    --b->qlen;
+    struct pending p = pop(b);
     deliver(&p, p.local, strlen(p.local));
   }
 }
@@ -127,7 +121,7 @@ void backend_start(struct backend *b)
     return;
   }
   b->pid = b->conn.pid;
-  watch(b->conn.rfd, EPOLLIN, EV(EV_BACKEND_IN, b->slot), EPOLL_CTL_ADD);
+  mux_watch(b->conn.rfd, EPOLLIN, EV(EV_BACKEND_IN, b->slot), EPOLL_CTL_ADD);
   b->progress_ms = now;
   if (carried[b->slot].len) {
     if (!riap_client_queue(&b->conn, carried[b->slot].s, carried[b->slot].len))
@@ -159,7 +153,7 @@ void backend_flush(struct backend *b)
   r = riap_client_flush(&b->conn);
   if (r < 0) { backend_fail(b, 502, "Backend ended before answering"); return; }
   if ((r == 0) != b->wantout) {
-    watch(b->conn.wfd, EPOLLOUT, EV(EV_BACKEND_OUT, b->slot), r == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_DEL);
+    mux_watch(b->conn.wfd, EPOLLOUT, EV(EV_BACKEND_OUT, b->slot), r == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_DEL);
     b->wantout = r == 0;
   }
 }
@@ -182,9 +176,7 @@ void backend_readable(struct backend *b)
       backend_fail(b, 502, "Backend answered out of turn");
       return;
     }
-    p = *at(b, 0);
-    b->qhead = (b->qhead + 1) % b->qcap;
-    --b->qlen;
+    p = pop(b);
     b->progress_ms = riap_time_monoms();
     deliver(&p, line, n);
     pop_locals(b);
@@ -223,9 +215,7 @@ void backend_fail(struct backend *b, int status, const char *why)
   if (unstarted) { status = 503; why = "Backend unavailable"; }
   envelope(answer, sizeof answer, status, why);
   while (b->qlen > keep) {
-    struct pending p = *at(b, 0);
-    b->qhead = (b->qhead + 1) % b->qcap;
-    --b->qlen;
+    struct pending p = pop(b);
     deliver(&p, p.local ? p.local : answer, strlen(p.local ? p.local : answer));
   }
   pop_locals(b);
@@ -264,7 +254,7 @@ long long backend_timers(long long now)
   for (i = 0; i < M.ntable; ++i) {
     struct backend *b = &M.backends[i];
     if (b->state == BACKEND_UNUSED) continue;
-    if (M.timeout_ms && b->conn.pid && inflight(b)) {
+    if (M.timeout_ms && b->conn.pid && b->inflight) {
       t = b->progress_ms + (long long)M.timeout_ms - now;
       if (t <= 0) {
         riap_err_warn("backend %u (pid %d) answered nothing for %.3g s: killing it", i, (int)b->pid,

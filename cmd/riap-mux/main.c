@@ -59,9 +59,7 @@ static struct riap_sockaddr addr;
 static int *dirty;                /* clients with answers to write */
 static size_t ndirty;
 
-
-
-static void watch(int fd, unsigned events, unsigned long long data, int op)
+void mux_watch(int fd, unsigned events, unsigned long long data, int op)
 {
   struct epoll_event ev = { .events = events, .data.u64 = data };
   if (epoll_ctl(M.epfd, op, fd, &ev) < 0 && op != EPOLL_CTL_DEL)
@@ -83,7 +81,7 @@ static void client_reading(struct client *c, int on)
 {
   if (on == c->reading || c->conn.rfd < 0) return;
   c->reading = on;
-  watch(c->conn.rfd, (on ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
+  mux_watch(c->conn.rfd, (on ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
 }
 
 void client_answer(struct client *c, const char *line, size_t n)
@@ -108,7 +106,7 @@ static void client_flush(struct client *c)
   if (r > 0 && c->eof && !c->unanswered) { client_close(c); return; }
   if ((r == 0) != c->wantout) {
     c->wantout = r == 0;
-    watch(c->conn.rfd, (c->reading ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
+    mux_watch(c->conn.rfd, (c->reading ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
   }
   if (!c->reading && !c->eof && !M.stopping && c->unanswered < M.max_unanswered
       && riap_client_pending(&c->conn) < (1U << 20)) {
@@ -186,7 +184,7 @@ static void accept_clients(void)
     snprintf(c->conn.endpoint, sizeof c->conn.endpoint, "client fd %d", fd);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) { close(fd); c->conn.rfd = c->conn.wfd = -1; continue; }
     c->reading = 1;
-    watch(fd, EPOLLIN, CLIENT_EV(c), EPOLL_CTL_ADD);
+    mux_watch(fd, EPOLLIN, CLIENT_EV(c), EPOLL_CTL_ADD);
   }
   if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
     /* the connection stays queued: leave it there a while rather than spin on it */
@@ -196,7 +194,7 @@ static void accept_clients(void)
       riap_err_warn("unable to accept on %s: %s; trying again every %d ms", addr.text, strerror(errno), ACCEPT_PAUSE_MS);
       warned_ms = now;
     }
-    watch(listenfd, 0, 0, EPOLL_CTL_DEL);
+    mux_watch(listenfd, 0, 0, EPOLL_CTL_DEL);
     accept_at_ms = now + ACCEPT_PAUSE_MS;
   } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
     riap_err_warn("unable to accept on %s: %s", addr.text, strerror(errno));
@@ -208,7 +206,7 @@ static long long accept_timer(long long now)
   if (!accept_at_ms || M.stopping) return -1;
   if (now < accept_at_ms) return accept_at_ms - now;
   accept_at_ms = 0;
-  watch(listenfd, EPOLLIN, EV(EV_LISTEN, 0), EPOLL_CTL_ADD);
+  mux_watch(listenfd, EPOLLIN, EV(EV_LISTEN, 0), EPOLL_CTL_ADD);
   return -1;
 }
 
@@ -325,8 +323,8 @@ int main(int argc, char **argv)
   if ((M.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) riap_err_die(111, "epoll_create1: %s", strerror(errno));
   if ((listenfd = riap_sock_bind(&addr, 1024)) < 0)
     riap_err_die(111, "unable to bind %s: %s", addr.text, strerror(errno));
-  watch(listenfd, EPOLLIN, EV(EV_LISTEN, 0), EPOLL_CTL_ADD);
-  watch(sigfd, EPOLLIN, EV(EV_SIGNAL, 0), EPOLL_CTL_ADD);
+  mux_watch(listenfd, EPOLLIN, EV(EV_LISTEN, 0), EPOLL_CTL_ADD);
+  mux_watch(sigfd, EPOLLIN, EV(EV_SIGNAL, 0), EPOLL_CTL_ADD);
   backend_init();
   for (i = 0; i < M.nbackends; ++i) backend_start(&M.backends[i]);
   if (notify_fd >= 0) {
