@@ -119,3 +119,35 @@ slow_call_then_hup() {
   wait_for "the late client served" 10 grep -q '^\[200,' "$T/late"
   [ "$(grep -c "trying again" "$T/err")" -eq 1 ]
 }
+
+@test "riap-mux under ASan+UBSan: pipelining clients, bad and long lines, SIGHUP, a backend killed, TERM: clean exit" {
+  local asan=$RIAP_BUILD/asan/bin/riap-mux c
+  [ -x "$asan" ] || skip "no sanitizer build (make test builds it)"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  MUX=$asan mux --max-line 256 -n 2 "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
+  wait_for "two backends" 10 bash -c "[ \$(pgrep -P $MPID | wc -l) -eq 2 ]"
+  for i in $(seq 1 300); do echo "{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":$i,\"b\":2}}"; done >"$T/req"
+  for c in 1 2 3; do
+    "$RIAP" --stdin --window 8 --compact "riap+unix:$T/m.sock//" <"$T/req" >"$T/out$c" 2>"$T/cerr$c" &
+    echo $! >>"$T/cpids"
+  done
+  wait_for "answers" 60 lines_at_least "$T/out1" 50
+  kill -HUP "$MPID"
+  printf 'j{"action":"info","uri":"/"}\r\nnot json\r\nj%0300d\r\n' 0 |
+    perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die; local $/; print $s <STDIN>;
+      shutdown($s, 1); print while <$s>' "$T/m.sock" >"$T/mixed"
+  for c in $(cat "$T/cpids"); do wait "$c"; done
+  for c in 1 2 3; do
+    run jq -s '[.[] | .[2]] == [range(1; 301) | . * 2]' "$T/out$c"
+    assert_output true
+  done
+  run jq -R -s 'split("\r\n") | map(select(length > 0) | .[1:] | fromjson | .[0])' "$T/mixed"
+  assert_equal "$(jq -c . <<<"$output")" "[200,400,413]"
+  kill -KILL "$(pgrep -P "$MPID" | head -1)"
+  wait_for "a backend again" 10 bash -c "[ \$(pgrep -P $MPID | wc -l) -eq 2 ]"
+  run "$RIAP" --raw --compact call "riap+unix:$T/m.sock//Math/mult" a=3 b=4
+  assert_equal "$(jq '.[2]' <<<"$output")" 12
+  kill -TERM "$MPID"
+  wait "$MPID"
+  ! grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/err"
+}
