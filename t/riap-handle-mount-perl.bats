@@ -253,3 +253,21 @@ idle_workers() {
   jq -e '.[0] == 200 and .[2] == 6' <<<"$output" >/dev/null || fail "after the kill: $output $(cat "$t/mux.err")"
   [ "$(pgrep -P "$mux" -f perl-riap-pipe)" = "$new" ] || fail "the backend changed again: $new -> $(pgrep -P "$mux" -f perl-riap-pipe)"
 }
+
+@test "riap-mux: Perl's own client, and a Perinci::CmdLine program, talk to it directly (riap+unix)" {
+  local t=$BATS_TEST_TMPDIR url
+  "$RIAP_BUILD/bin/riap-mux" --notification-fd 3 "unix:$t/m.sock" "$PERL_STACK/bin/perl-riap-pipe" Perinci::Examples \
+    3>"$t/mux.ready" 2>"$t/mux.err" &
+  echo $! >>"$t/pids"
+  wait_for "riap-mux ready" 10 test -s "$t/mux.ready"
+  url="riap+unix:$t/m.sock//Perinci/Examples"
+  run -0 "$PERL_STACK/bin/perl-riap-client" "$url/sum" call '{"args":{"array":[1,2,3]}}'
+  jq -e '.[0] == 200 and .[2] == 6' <<<"$output" >/dev/null || fail "call: $output $(cat "$t/mux.err")"
+  run -0 "$PERL_STACK/bin/perl-riap-client" --riap-version 1.2 "$url/" list
+  jq -e '.[0] == 200 and (.[2] | index("sum") != null)' <<<"$output" >/dev/null || fail "list: $output"
+  RIAP_URL="$url/sum" run -0 "$PERL_STACK/bin/perl-riap-cli" 1 2 3
+  assert_output 6
+  RIAP_URL="$url/sum" run "$PERL_STACK/bin/perl-riap-cli" --help
+  assert_success
+  assert_output --partial "array"
+}
