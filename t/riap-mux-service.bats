@@ -65,3 +65,21 @@ changed() { local p; p=$(backend) && [ -n "$p" ] && [ "$p" != "$old" ]; }
   run -0 s6-svstat -o up,wantedup,exitcode "$SVC"
   assert_output "false false 100"
 }
+
+@test "runit: runsv runs it too (no readiness fd): it answers, sv hup gives a new backend, sv down removes the socket" {
+  command -v runsvdir >/dev/null || skip "runit is not installed (make test installs it)"
+  start_scanner runit
+  wait_for "riap-mux listening" 20 test -S "$SOCK"
+  run -0 "$RIAP_BUILD/bin/riap" --raw --compact call "riap+unix:$SOCK//Math/mult" a=6 b=7
+  assert_equal "$(jq '.[2]' <<<"$output")" 42
+  rpid() { sv status "$SVC" | sed -n 's/^run: [^(]*(pid \([0-9]*\)).*/\1/p'; }
+  backend() { pgrep -P "$(rpid)" -f riap-handle; }
+  wait_for "a backend" 10 backend
+  old=$(backend)
+  sv hup "$SVC"
+  wait_for "a new backend" 10 changed
+  run -0 "$RIAP_BUILD/bin/riap" --raw --compact call "riap+unix:$SOCK//Math/mult" a=2 b=5
+  assert_equal "$(jq '.[2]' <<<"$output")" 10
+  sv down "$SVC"
+  wait_for "the socket removed" 10 bash -c "[ ! -e '$SOCK' ]"
+}
