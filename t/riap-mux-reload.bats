@@ -6,6 +6,8 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
 
+bats_require_minimum_version 1.5.0
+
 MUX=$RIAP_BUILD/bin/riap-mux
 RIAP=$RIAP_BUILD/bin/riap
 
@@ -150,4 +152,17 @@ slow_call_then_hup() {
   kill -TERM "$MPID"
   wait "$MPID"
   ! grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/err"
+}
+
+@test "SIGUSR1: one status line (clients, each backend's pid and unanswered requests); serving goes on" {
+  mux "unix:$T/m.sock" "$T/who"
+  wait_for "a backend" 10 have_backend
+  old=$(backends)
+  echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
+  echo $! >>"$T/pids"
+  sleep 0.5
+  kill -USR1 "$MPID"
+  wait_for "the status line" 10 grep -q "^riap-mux: status: 1 client; backend 0 pid $old: 1 unanswered$" "$T/err"
+  run -0 "$RIAP" --raw --compact call "riap+unix:$T/m.sock//fast"
+  assert_equal "$(jq '.[0]' <<<"$output")" 200
 }

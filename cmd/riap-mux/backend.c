@@ -332,6 +332,28 @@ void backend_reload(void)
                 started == 1 ? "" : "s");
 }
 
+/* SIGUSR1: one line on stderr, for whoever wonders where the time goes */
+void backend_report(size_t clients)
+{
+  char line[1024];
+  size_t k;
+  unsigned i;
+  k = (size_t)snprintf(line, sizeof line, "status: %zu client%s", clients, clients == 1 ? "" : "s");
+  for (i = 0; i < M.ntable && k < sizeof line; ++i) {
+    struct backend *b = &M.backends[i];
+    const char *replaced = b->state == BACKEND_RETIRING ? " (replaced)" : "";
+    long long in = b->start_at_ms - riap_time_monoms();
+    if (b->state == BACKEND_UNUSED) continue;
+    if (b->conn.pid)
+      k += (size_t)snprintf(line + k, sizeof line - k, "; backend %u%s pid %d: %zu unanswered", i, replaced,
+                            (int)b->conn.pid, b->qlen);
+    else
+      k += (size_t)snprintf(line + k, sizeof line - k, "; backend %u down, starting in %lld ms: %zu unanswered", i,
+                            in > 0 ? in : 0, b->qlen);
+  }
+  riap_err_info("%s", line);
+}
+
 /* at the end: each backend's stdin closed, then 5 s for it to exit */
 void backend_stop_all(void)
 {

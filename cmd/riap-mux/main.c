@@ -223,6 +223,13 @@ static void stop(void)
     if (M.clients[i].conn.rfd >= 0) client_reading(&M.clients[i], 0);
 }
 
+static void report(void)
+{
+  size_t i, n = 0;
+  for (i = 0; i < M.nclients; ++i) n += M.clients[i].conn.rfd >= 0;
+  backend_report(n);
+}
+
 static void signals(void)
 {
   struct signalfd_siginfo si;
@@ -231,6 +238,7 @@ static void signals(void)
   while (read(sigfd, &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop();
     else if (si.ssi_signo == SIGHUP && !M.stopping) backend_reload();
+    else if (si.ssi_signo == SIGUSR1) report();
   }
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) backend_reaped(pid, status);
 }
@@ -243,6 +251,7 @@ static void setup_signals(void)
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGCHLD);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   if (sigprocmask(SIG_BLOCK, &set, 0) < 0 || (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
     riap_err_die(111, "unable to set up signals: %s", strerror(errno));
   signal(SIGPIPE, SIG_IGN);

@@ -78,6 +78,7 @@ size_t backend_unanswered(void);
 void backend_stop_all(void);
 void backend_init(void);
 void backend_reload(void);
+void backend_report(size_t clients);
 struct backend *backend_choose(void);
 
 /* main.c */
