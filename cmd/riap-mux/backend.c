@@ -73,7 +73,7 @@ static void deliver(const struct pending *p, const char *line, size_t n)
   struct client *c = owner(p);
   if (!c) return;
   client_answer(c, line, n);
-  client_answered(c);
+  --c->unanswered;
 }
 
 /* our own answers queued behind the backend's, now at the head */
@@ -187,8 +187,9 @@ void backend_readable(struct backend *b)
 /* the requests at the tail of q whose bytes are still unwritten in out */
 static size_t unsent(struct backend *b, size_t *bytes)
 {
-  size_t left = b->conn.pid ? b->conn.out.len - b->conn.outpos : 0, k = 0, sum = 0;
-  if (!b->conn.pid) { *bytes = 0; return 0; }
+  size_t left = b->conn.out.len - b->conn.outpos, k = 0, sum = 0;
+  *bytes = 0;
+  if (!b->conn.pid) return 0;
   while (k < b->qlen && sum + at(b, b->qlen - 1 - k)->len <= left) sum += at(b, b->qlen - 1 - k++)->len;
   *bytes = sum;
   return k;
@@ -308,28 +309,28 @@ struct backend *backend_choose(void)
 
 void backend_reload(void)
 {
-  unsigned i, j = 0, unused = 0, started = 0;
+  unsigned i, j = 0, unused = 0, nfresh = 0, fresh[64];   /* --backends is 64 at most */
   for (i = 0; i < M.ntable; ++i) unused += M.backends[i].state == BACKEND_UNUSED;
   if (unused < M.nbackends) {
     riap_err_warn("SIGHUP ignored: the backends replaced before are still answering");
     return;
   }
   for (i = 0; i < M.ntable; ++i) {
-    struct backend *old = &M.backends[i], *b;
-    if (old->state != BACKEND_ACTIVE || old->slot < 0) continue;
-    if (!old->conn.pid) { backend_start(old); ++started; continue; }   /* not running: started now, with what waits */
+    struct backend *old = &M.backends[i];
+    if (old->state != BACKEND_ACTIVE) continue;
+    if (!old->conn.pid) { fresh[nfresh++] = i; continue; }   /* not running: started now, with what waits */
     while (M.backends[j].state != BACKEND_UNUSED) ++j;
-    b = &M.backends[j];
-    b->state = BACKEND_ACTIVE;
-    b->slot = -1;                 /* not replaced again in this loop */
+    fresh[nfresh++] = j++;
     old->state = BACKEND_RETIRING;
     if (!old->qlen) retire(old);
-    ++started;
   }
-  for (i = 0; i < M.ntable; ++i)
-    if (M.backends[i].slot < 0) { M.backends[i].slot = (int)i; backend_start(&M.backends[i]); }
-  riap_err_info("SIGHUP: %u new backend%s started; the replaced end once they have answered", started,
-                started == 1 ? "" : "s");
+  /* started once the old are marked, so that none is replaced twice */
+  for (i = 0; i < nfresh; ++i) {
+    M.backends[fresh[i]].state = BACKEND_ACTIVE;
+    backend_start(&M.backends[fresh[i]]);
+  }
+  riap_err_info("SIGHUP: %u new backend%s started; the replaced end once they have answered", nfresh,
+                nfresh == 1 ? "" : "s");
 }
 
 /* SIGUSR1: one line on stderr, for whoever wonders where the time goes */

@@ -51,6 +51,7 @@ static const char usage_text[] =
 
 struct mux M;
 #define ACCEPT_PAUSE_MS 100
+#define OUT_PAUSE (1U << 20)       /* a client's unread answers, in bytes, before its reading pauses */
 #define ACCEPT_WARN_MS 10000      /* one warning in this time while accepting fails */
 
 static int listenfd = -1, sigfd = -1, notify_fd = -1;
@@ -91,12 +92,13 @@ void client_answer(struct client *c, const char *line, size_t n)
   if (!c->dirty) { c->dirty = 1; dirty[ndirty++] = c->conn.rfd; }
 }
 
-void client_answered(struct client *c)
-{
-  --c->unanswered;
-}
-
 static void client_readable(struct client *c);
+
+/* too much asked and not yet answered, or answered and not yet read: its reading pauses */
+static int backlogged(const struct client *c)
+{
+  return c->unanswered >= M.max_unanswered || riap_client_pending(&c->conn) >= OUT_PAUSE;
+}
 
 /* writes what it can; closes a client gone, or done (EOF read, all answered and written) */
 static void client_flush(struct client *c)
@@ -108,11 +110,10 @@ static void client_flush(struct client *c)
     c->wantout = r == 0;
     mux_watch(c->conn.rfd, (c->reading ? EPOLLIN : 0) | (c->wantout ? EPOLLOUT : 0), CLIENT_EV(c), EPOLL_CTL_MOD);
   }
-  if (!c->reading && !c->eof && !M.stopping && c->unanswered < M.max_unanswered
-      && riap_client_pending(&c->conn) < (1U << 20)) {
+  if (!c->reading && !c->eof && !M.stopping && !backlogged(c)) {
     client_reading(c, 1);
     if (c->conn.in.len > c->conn.inpos) client_readable(c);   /* lines read before the pause */
-  } else if (c->reading && (c->unanswered >= M.max_unanswered || riap_client_pending(&c->conn) >= (1U << 20)))
+  } else if (c->reading && backlogged(c))
     client_reading(c, 0);
 }
 

@@ -25,7 +25,6 @@ struct backend {
   struct pending *q;            /* ring of requests without an answer yet */
   size_t qcap, qhead, qlen;
   size_t inflight;              /* entries of q sent to the backend (not our own answers) */
-  size_t sent;                  /* requests at the head of q that reached the backend */
   long long start_at_ms;        /* when stopped: when to start it again */
   long long started_ms;
   long long progress_ms;        /* last answer, or when q stopped being empty */
@@ -84,6 +83,5 @@ struct backend *backend_choose(void);
 /* main.c */
 void mux_watch(int fd, unsigned events, unsigned long long data, int op);
 void client_answer(struct client *c, const char *line, size_t n);
-void client_answered(struct client *c);
 
 #endif
