@@ -5,14 +5,14 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load mux
 
 bats_require_minimum_version 1.5.0
 
-MUX=$RIAP_BUILD/bin/riap-mux
 RIAP=$RIAP_BUILD/bin/riap
 
 setup() {
-  T=$BATS_TEST_TMPDIR
+  T=$BATS_TEST_TMPDIR SOCK=$BATS_TEST_TMPDIR/m.sock
   # a pipe server that names itself in each answer; "slow" requests take 2 s
   cat >"$T/who" <<'EOF'
 #!/usr/bin/perl
@@ -27,15 +27,6 @@ EOF
 
 teardown() { reap_test_pids; }
 
-# mux OPTS... ADDRESS PROGRAM...: starts riap-mux, waits until it listens; sets MPID
-mux() {
-  "$MUX" --notification-fd 3 "$@" 3>"$T/ready" 2>>"$T/err" &
-  MPID=$!
-  echo "$MPID" >>"$T/pids"
-  wait_for "riap-mux ready" 10 test -s "$T/ready"
-}
-
-backends() { pgrep -P "$MPID" | sort; }
 have_backend() { [ -n "$(backends)" ]; }
 have_new_backend() { [ -n "$(backends | grep -vx "$old")" ]; }
 old_gone() { ! kill -0 "$old" 2>/dev/null; }
@@ -45,7 +36,7 @@ lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 # answer to $T/slow, its client SPID), then SIGHUP; returns once the new
 # backend runs, with the old one's pid in old
 slow_call_then_hup() {
-  mux "unix:$T/m.sock" "$T/who"
+  mux -- "$T/who"
   wait_for "a backend" 10 have_backend
   old=$(backends)
   echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &
@@ -57,7 +48,7 @@ slow_call_then_hup() {
 }
 
 @test "SIGHUP under pipelined load: every request answered in order, a new backend, the old one gone" {
-  mux "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
+  mux -- "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
   wait_for "a backend" 10 have_backend
   old=$(backends)
   for i in $(seq 1 1500); do echo "{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":$i,\"b\":1}}"; done >"$T/req"
@@ -126,7 +117,7 @@ slow_call_then_hup() {
   local asan=$RIAP_BUILD/asan/bin/riap-mux c
   [ -x "$asan" ] || skip "no sanitizer build (make test builds it)"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  MUX=$asan mux --max-line 256 -n 2 "unix:$T/m.sock" "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
+  MUX=$asan mux --max-line 256 -n 2 -- "$RIAP_BUILD/bin/riap-handle" "$RIAP_REPO/examples"
   wait_for "two backends" 10 bash -c "[ \$(pgrep -P $MPID | wc -l) -eq 2 ]"
   for i in $(seq 1 300); do echo "{\"action\":\"call\",\"uri\":\"/Math/mult\",\"args\":{\"a\":$i,\"b\":2}}"; done >"$T/req"
   for c in 1 2 3; do
@@ -155,7 +146,7 @@ slow_call_then_hup() {
 }
 
 @test "SIGUSR1: one status line (clients, each backend's pid and unanswered requests); serving goes on" {
-  mux "unix:$T/m.sock" "$T/who"
+  mux -- "$T/who"
   wait_for "a backend" 10 have_backend
   old=$(backends)
   echo '{"action":"call","uri":"/slow"}' | "$RIAP" --stdin --compact "riap+unix:$T/m.sock//" >"$T/slow" &

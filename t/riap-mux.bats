@@ -11,9 +11,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load listen
+load mux
 bats_require_minimum_version 1.5.0
 
-MUX=$RIAP_BUILD/bin/riap-mux
 EXAMPLES=$RIAP_REPO/examples
 
 setup() {
@@ -81,23 +81,6 @@ EOF
 
 teardown() { reap_test_pids; }
 
-# mux [OPTION]... -- PROGRAM [ARG]...: riap-mux on unix:$SOCK, stderr to
-# $T/err, ready (--notification-fd) when it returns; sets MPID
-mux() {
-  local opts=()
-  while [ "$1" != -- ]; do opts+=("$1"); shift; done
-  shift
-  rm -f "$T/ready"
-  "$MUX" --notification-fd 3 "${opts[@]}" "unix:$SOCK" "$@" 3>"$T/ready" 2>>"$T/err" &
-  MPID=$!
-  echo "$MPID" >>"$T/pids"
-  wait_for "riap-mux ready" 10 test -s "$T/ready"
-}
-
-# backends: the pids of riap-mux's children (its backends), one a line
-backends() { pgrep -P "$MPID"; }
-# pid_gone PID: the process is gone (reaped, or a zombie)
-pid_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 one_backend() { [ "$(backends | wc -l)" = 1 ]; }
 
 # mult A B: the request line calling /Fast/mult (examples/) with A and B
