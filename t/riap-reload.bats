@@ -141,7 +141,11 @@ answered() { ask | grep -q '^j\[200,'; }
   listen "$LISTEN" --start-servers 1 --max-clients 1
   local w; w=$(workers)
   [ "$(wc -w <<<"$w")" -eq 1 ]
+  local idle_fds; idle_fds=$(ls "/proc/$w/fd" | wc -l)
   answered
+  # the answered connection closed (the answer can arrive first), else a
+  # limit taken while it is open leaves room for the next
+  wait_for "the worker's connection closed" 10 bash -c "[ \$(ls /proc/$w/fd | wc -l) -le $idle_fds ]"
   # its limit at its lowest free fd: no fd can be added
   local free=0 soft
   while [ -e "/proc/$w/fd/$free" ]; do free=$((free + 1)); done
